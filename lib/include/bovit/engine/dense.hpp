@@ -1,0 +1,107 @@
+// The dense engine: explicit weights, two BLAS-3 products per step (for double).
+//
+//   P = U W            (T × d) · (d × (2d_h + 1)),  W = [W_Q | W_K | W_V w_O]
+//   ∇ = Uᵀ D           (d × T) · (T × (2d_h + 1))
+// then W_Q, W_K −= η ∇ and the rank-one W_V −= η (Uᵀ D_v) w_Oᵀ. Cost O(T d d_h) per step.
+#pragma once
+
+#include "bovit/engine/engine.hpp"
+
+namespace bovit {
+
+template <real_scalar Real>
+class dense_engine final : public engine<Real> {
+  using base = engine<Real>;
+
+ public:
+  dense_engine(dataset<Real> data, const parameters<Real>& init, const model_config& model)
+      : base(std::move(data), init, model), W_V_(init.W_V) {
+    W_ = this->stack_weights(init);
+    u0_ = xt::view(W_, xt::all(), 2 * this->d_h_);
+    const auto& U = this->data_.train.U;
+    this->P_ = matrix<Real>::from_shape({U.shape(0), W_.shape(1)});
+    grad_ = matrix<Real>::from_shape(W_.shape());
+    u_ = vector<Real>::from_shape({W_.shape(0)});
+  }
+
+  std::string_view name() const override { return "dense"; }
+
+  void descend(const Real& eta) override {
+    const auto& U = this->data_.train.U;
+    gemm(op::transpose, op::none, Real(1), U, this->D_, Real(0), grad_);
+    const std::size_t d = W_.shape(0), w = W_.shape(1), h2 = 2 * this->d_h_, dv = this->w_O_.size();
+    for (std::size_t i = 0; i < d; ++i) {
+      Real* wi = W_.data() + i * w;
+      const Real* gi = grad_.data() + i * w;
+      for (std::size_t j = 0; j < h2; ++j) wi[j] -= eta * gi[j];
+    }
+    if (this->train_w_O_) {  // ∇w_O = W_Vᵀ g with the pre-step W_V
+      vector<Real> grad_w_O = vector<Real>::from_shape({dv});
+      grad_w_O.fill(Real(0));
+      for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < dv; ++j) grad_w_O(j) += W_V_(i, j) * grad_(i, h2);
+      update_W_V(eta);
+      for (std::size_t j = 0; j < dv; ++j) this->w_O_(j) -= eta * grad_w_O(j);
+    } else {
+      update_W_V(eta);
+    }
+    gemv(W_V_, this->w_O_.data(), u_.data());
+    for (std::size_t i = 0; i < d; ++i) W_(i, h2) = u_(i);
+  }
+
+  parameters<Real> weights() const override {
+    parameters<Real> p;
+    p.W_Q = xt::view(W_, xt::all(), xt::range(0, this->d_h_));
+    p.W_K = xt::view(W_, xt::all(), xt::range(this->d_h_, 2 * this->d_h_));
+    p.W_V = W_V_;
+    p.w_O = this->w_O_;
+    return p;
+  }
+
+  // Solves G a = U (W_V w_O − W_V⁽⁰⁾ w_O) with the training Gram matrix G = U Uᵀ.
+  vector<Real> value_coefficients() const override {
+    if (this->train_w_O_) throw std::logic_error("value coefficients are defined for a fixed w_O only");
+    const auto& U = this->data_.train.U;
+    const std::size_t T = U.shape(0), d = U.shape(1);
+    if (gram_.size() == 0) {
+      gram_ = matrix<Real>::from_shape({T, T});
+      gemm(op::none, op::transpose, Real(1), U, U, Real(0), gram_);
+    }
+    vector<Real> du = xt::view(W_, xt::all(), 2 * this->d_h_);
+    du -= u0_;
+    vector<Real> rhs = vector<Real>::from_shape({T});
+    for (std::size_t a = 0; a < T; ++a) rhs(a) = dot(U.data() + a * d, du.data(), d);
+    vector<Real> coef;
+    if (!cholesky_solve(gram_, rhs, coef))
+      throw std::runtime_error("value coefficients: the training tokens are linearly dependent (T > d?)");
+    return coef;
+  }
+
+ private:
+  void refresh_projections() override {
+    gemm(op::none, op::none, Real(1), this->data_.train.U, W_, Real(0), this->P_);
+  }
+
+  void project_test(matrix<Real>& P_test) const override {
+    const auto& U = this->data_.test.U;
+    if (P_test.shape(0) != U.shape(0)) P_test = matrix<Real>::from_shape({U.shape(0), W_.shape(1)});
+    gemm(op::none, op::none, Real(1), U, W_, Real(0), P_test);
+  }
+
+  void update_W_V(const Real& eta) {
+    const std::size_t d = W_V_.shape(0), dv = W_V_.shape(1), h2 = 2 * this->d_h_;
+    for (std::size_t i = 0; i < d; ++i) {
+      const Real gi = eta * grad_(i, h2);
+      Real* row = W_V_.data() + i * dv;
+      for (std::size_t j = 0; j < dv; ++j) row[j] -= gi * this->w_O_(j);
+    }
+  }
+
+  matrix<Real> W_;       // [W_Q | W_K | W_V w_O]
+  matrix<Real> W_V_;
+  matrix<Real> grad_;    // Uᵀ D
+  vector<Real> u_, u0_;  // W_V w_O now, and at initialisation
+  mutable matrix<Real> gram_;
+};
+
+}  // namespace bovit

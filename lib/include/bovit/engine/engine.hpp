@@ -1,0 +1,138 @@
+// The engine interface: one gradient step of full-batch GD on the attention model.
+//
+// Both engines keep P, the [q | k | v] projections of the distinct training tokens (rows of U,
+// see data/dataset.hpp), run the shared kernel of model/attention.hpp on it, and differ only in
+// how P is kept up to date:
+//   dense  holds W = [W_Q | W_K | W_V w_O] explicitly; each step P = U W, then W −= η Uᵀ D.
+//   span   holds P itself and the coefficients A of W = W⁽⁰⁾ + Uᵀ A (spec §5); each step
+//          P −= η G D and A −= η D with the Gram matrix G = U Uᵀ: no term depends on d.
+// The gradient is ∇W_Q = Uᵀ D_Q, ∇W_K = Uᵀ D_K, ∇W_V = (Uᵀ D_v) w_Oᵀ, ∇w_O = W_Vᵀ Uᵀ D_v.
+#pragma once
+
+#include "bovit/config.hpp"
+#include "bovit/data/dataset.hpp"
+#include "bovit/model/attention.hpp"
+#include "bovit/model/parameters.hpp"
+
+#include <xtensor/xview.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace bovit {
+
+template <real_scalar Real>
+struct test_metrics {
+  Real loss{0};
+  Real error{0};
+};
+
+template <real_scalar Real>
+class engine {
+ public:
+  engine(dataset<Real> data, const parameters<Real>& init, const model_config& model)
+      : data_(std::move(data)),
+        d_h_(static_cast<std::size_t>(model.d_h)),
+        tau_(model.tau),
+        train_w_O_(model.train_w_O),
+        w_O_(init.w_O) {
+    if (init.W_Q.shape(0) != static_cast<std::size_t>(data_.train.dim()))
+      throw std::invalid_argument("engine: weights and tokens disagree on d");
+  }
+  virtual ~engine() = default;
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  virtual std::string_view name() const = 0;
+
+  // Forward and backward pass at the current weights.
+  const attention_state<Real>& evaluate() {
+    refresh_projections();
+    const auto& tr = data_.train;
+    attention_forward(P_, tr.token_of, tr.y, d_h_, tau_, state_);
+    attention_backward(P_, tr.token_of, tr.y, d_h_, tau_, state_, D_);
+    return state_;
+  }
+
+  // W ← W − η ∇L_S with the gradient of the last evaluate().
+  virtual void descend(const Real& eta) = 0;
+
+  // Loss and error on the test set at the current weights; `out` receives its attention state.
+  test_metrics<Real> evaluate_test(attention_state<Real>* out = nullptr) const {
+    project_test(P_test_);
+    attention_state<Real> local;
+    attention_state<Real>& st = out ? *out : local;
+    attention_forward(P_test_, data_.test.token_of, data_.test.y, d_h_, tau_, st);
+    return {st.loss, st.error};
+  }
+
+  // The explicit weights (span: rebuilt as W⁽⁰⁾ + Uᵀ A).
+  virtual parameters<Real> weights() const = 0;
+
+  // The explicit gradient at the weights of the last evaluate().
+  parameters<Real> gradient() const {
+    const auto& U = data_.train.U;
+    matrix<Real> full = matrix<Real>::from_shape({U.shape(1), D_.shape(1)});
+    gemm(op::transpose, op::none, Real(1), U, D_, Real(0), full);
+    const auto w = weights();
+    parameters<Real> g;
+    g.W_Q = xt::view(full, xt::all(), xt::range(0, d_h_));
+    g.W_K = xt::view(full, xt::all(), xt::range(d_h_, 2 * d_h_));
+    vector<Real> gv = xt::view(full, xt::all(), 2 * d_h_);
+    g.W_V = matrix<Real>::from_shape({gv.size(), w_O_.size()});
+    for (std::size_t i = 0; i < gv.size(); ++i)
+      for (std::size_t j = 0; j < w_O_.size(); ++j) g.W_V(i, j) = gv(i) * w_O_(j);
+    g.w_O = vector<Real>::from_shape({w_O_.size()});
+    for (std::size_t j = 0; j < w_O_.size(); ++j) {
+      Real acc(0);
+      for (std::size_t i = 0; i < gv.size(); ++i) acc += w.W_V(i, j) * gv(i);
+      g.w_O(j) = acc;
+    }
+    return g;
+  }
+
+  // Coefficients a_V of W_V w_O − W_V⁽⁰⁾ w_O = Uᵀ a_V on the training tokens (spec §6). Throws when
+  // they are not defined (trained w_O, or dependent tokens for the dense engine's solve).
+  virtual vector<Real> value_coefficients() const = 0;
+
+  const dataset<Real>& data() const { return data_; }
+  const attention_state<Real>& state() const { return state_; }
+  // [q | k | v] of every distinct training token at the weights of the last evaluate().
+  const matrix<Real>& projections() const { return P_; }
+  // D = ∂L_S/∂P of the last evaluate().
+  const matrix<Real>& derivative() const { return D_; }
+  std::size_t d_h() const { return d_h_; }
+  const vector<Real>& w_O() const { return w_O_; }
+  Real w_O_norm_sq() const { return dot(w_O_.data(), w_O_.data(), w_O_.size()); }
+
+ protected:
+  virtual void refresh_projections() = 0;
+  virtual void project_test(matrix<Real>& P_test) const = 0;
+
+  // [W_Q | W_K | W_V w_O] as one d × (2 d_h + 1) matrix.
+  matrix<Real> stack_weights(const parameters<Real>& p) const {
+    const std::size_t d = p.W_Q.shape(0);
+    matrix<Real> W = matrix<Real>::from_shape({d, 2 * d_h_ + 1});
+    xt::view(W, xt::all(), xt::range(0, d_h_)) = p.W_Q;
+    xt::view(W, xt::all(), xt::range(d_h_, 2 * d_h_)) = p.W_K;
+    vector<Real> u = vector<Real>::from_shape({d});
+    gemv(p.W_V, p.w_O.data(), u.data());
+    xt::view(W, xt::all(), 2 * d_h_) = u;
+    return W;
+  }
+
+  dataset<Real> data_;
+  std::size_t d_h_;
+  Real tau_;
+  bool train_w_O_;
+  vector<Real> w_O_;
+  matrix<Real> P_, D_;
+  mutable matrix<Real> P_test_;  // test projections, a cache of evaluate_test()
+  attention_state<Real> state_;
+};
+
+template <real_scalar Real>
+std::unique_ptr<engine<Real>> make_engine(const std::string& kind, dataset<Real> data, const parameters<Real>& init,
+                                          const model_config& model);
+
+}  // namespace bovit

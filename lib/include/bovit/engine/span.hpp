@@ -1,0 +1,97 @@
+// The exact token-span engine (spec §5): the step cost does not depend on d.
+//
+// Gradient descent only adds multiples of training tokens to the weights, so
+//   W = W⁽⁰⁾ + Uᵀ A,  P = U W = P⁽⁰⁾ + G A,  G = U Uᵀ (T × T, computed once).
+// A step is P −= η G D′ and A −= η D′, where D′ is D with its value column scaled by ‖w_O‖²
+// (W_V w_O moves by −η ‖w_O‖² Uᵀ D_v). One BLAS-3 product of T × T × (2d_h + 1) per step.
+// Test tokens use the cross-Gram C = U_test Uᵀ: P_test = U_test W⁽⁰⁾ + C A (both computed once).
+#pragma once
+
+#include "bovit/engine/engine.hpp"
+
+namespace bovit {
+
+template <real_scalar Real>
+class span_engine final : public engine<Real> {
+  using base = engine<Real>;
+
+ public:
+  span_engine(dataset<Real> data, const parameters<Real>& init, const model_config& model)
+      : base(std::move(data), init, model), W0_(this->stack_weights(init)), W_V0_(init.W_V) {
+    if (model.train_w_O) throw std::invalid_argument("span engine: w_O must be fixed (use the dense engine)");
+    const auto& U = this->data_.train.U;
+    const std::size_t T = U.shape(0), w = W0_.shape(1);
+    gram_ = matrix<Real>::from_shape({T, T});
+    gemm(op::none, op::transpose, Real(1), U, U, Real(0), gram_);
+    this->P_ = matrix<Real>::from_shape({T, w});
+    gemm(op::none, op::none, Real(1), U, W0_, Real(0), this->P_);
+    A_ = matrix<Real>::from_shape({T, w});
+    A_.fill(Real(0));
+    scaled_ = matrix<Real>::from_shape({T, w});
+    wo2_ = this->w_O_norm_sq();
+  }
+
+  std::string_view name() const override { return "span"; }
+
+  void descend(const Real& eta) override {
+    const std::size_t T = A_.shape(0), w = A_.shape(1);
+    const Real* D = this->D_.data();
+    Real* Ds = scaled_.data();
+    Real* A = A_.data();
+    for (std::size_t a = 0; a < T; ++a) {
+      for (std::size_t j = 0; j + 1 < w; ++j) Ds[a * w + j] = D[a * w + j];
+      Ds[a * w + w - 1] = wo2_ * D[a * w + w - 1];
+      for (std::size_t j = 0; j < w; ++j) A[a * w + j] -= eta * Ds[a * w + j];
+    }
+    gemm(op::none, op::none, Real(-eta), gram_, scaled_, Real(1), this->P_);
+  }
+
+  parameters<Real> weights() const override {
+    const auto& U = this->data_.train.U;
+    const std::size_t h = this->d_h_, d = U.shape(1), dv = this->w_O_.size();
+    matrix<Real> W = W0_;
+    gemm(op::transpose, op::none, Real(1), U, A_, Real(1), W);
+    parameters<Real> p;
+    p.W_Q = xt::view(W, xt::all(), xt::range(0, h));
+    p.W_K = xt::view(W, xt::all(), xt::range(h, 2 * h));
+    // W_V = W_V⁽⁰⁾ + (Uᵀ a_V / ‖w_O‖²) w_Oᵀ: the rank-one updates, summed.
+    p.W_V = W_V0_;
+    for (std::size_t i = 0; i < d; ++i) {
+      const Real c = (W(i, 2 * h) - W0_(i, 2 * h)) / wo2_;
+      for (std::size_t j = 0; j < dv; ++j) p.W_V(i, j) += c * this->w_O_(j);
+    }
+    p.w_O = this->w_O_;
+    return p;
+  }
+
+  vector<Real> value_coefficients() const override { return xt::view(A_, xt::all(), 2 * this->d_h_); }
+
+  const matrix<Real>& gram() const { return gram_; }
+  const matrix<Real>& coefficients() const { return A_; }
+
+ private:
+  void refresh_projections() override {}
+
+  void project_test(matrix<Real>& P_test) const override {
+    const auto& Ut = this->data_.test.U;
+    const auto& U = this->data_.train.U;
+    if (P0_test_.size() == 0) {
+      P0_test_ = matrix<Real>::from_shape({Ut.shape(0), W0_.shape(1)});
+      gemm(op::none, op::none, Real(1), Ut, W0_, Real(0), P0_test_);
+      cross_ = matrix<Real>::from_shape({Ut.shape(0), U.shape(0)});
+      gemm(op::none, op::transpose, Real(1), Ut, U, Real(0), cross_);
+    }
+    P_test = P0_test_;
+    gemm(op::none, op::none, Real(1), cross_, A_, Real(1), P_test);
+  }
+
+  matrix<Real> W0_;      // [W_Q⁽⁰⁾ | W_K⁽⁰⁾ | W_V⁽⁰⁾ w_O]
+  matrix<Real> W_V0_;
+  matrix<Real> gram_;    // G = U Uᵀ
+  matrix<Real> A_;       // [A_Q | A_K | a_V]
+  matrix<Real> scaled_;  // D′, reused every step
+  mutable matrix<Real> P0_test_, cross_;  // computed at the first test evaluation
+  Real wo2_;
+};
+
+}  // namespace bovit

@@ -1,0 +1,145 @@
+// Dense linear algebra on xtensor containers, generic in the scalar.
+//
+// `double` goes to OpenBLAS through xtensor-blas; every other scalar (long double, mp50) runs the
+// generic loops below, ordered for unit-stride inner loops. Matrices are row-major.
+#pragma once
+
+#include "bovit/scalar.hpp"
+
+#include <xtensor-blas/xblas.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include <cstddef>
+#include <stdexcept>
+
+namespace bovit {
+
+template <real_scalar Real>
+using matrix = xt::xtensor<Real, 2>;
+template <real_scalar Real>
+using vector = xt::xtensor<Real, 1>;
+
+enum class op { none, transpose };
+
+// C := alpha * op(A) * op(B) + beta * C. C must already have the result shape.
+template <real_scalar Real>
+void gemm(op op_a, op op_b, const Real& alpha, const matrix<Real>& a, const matrix<Real>& b,
+          const Real& beta, matrix<Real>& c) {
+  const bool ta = op_a == op::transpose, tb = op_b == op::transpose;
+  const std::size_t m = ta ? a.shape(1) : a.shape(0);
+  const std::size_t k = ta ? a.shape(0) : a.shape(1);
+  const std::size_t n = tb ? b.shape(0) : b.shape(1);
+  if ((tb ? b.shape(1) : b.shape(0)) != k || c.shape(0) != m || c.shape(1) != n)
+    throw std::invalid_argument("gemm: shapes do not conform");
+  if (m == 0 || n == 0) return;
+  if constexpr (uses_blas<Real>) {
+    if (k == 0) {
+      c *= beta;
+      return;
+    }
+    xt::blas::gemm(a, b, c, ta, tb, alpha, beta);
+  } else {
+    const Real* pa = a.data();
+    const Real* pb = b.data();
+    Real* pc = c.data();
+    const std::size_t lda = a.shape(1), ldb = b.shape(1);
+    if (beta == Real(0)) {
+      for (std::size_t i = 0; i < m * n; ++i) pc[i] = Real(0);
+    } else if (beta != Real(1)) {
+      for (std::size_t i = 0; i < m * n; ++i) pc[i] *= beta;
+    }
+    if (!tb) {
+      // C[i,:] += alpha * A(i,p) * B[p,:]: unit stride over B and C.
+      for (std::size_t i = 0; i < m; ++i) {
+        Real* ci = pc + i * n;
+        for (std::size_t p = 0; p < k; ++p) {
+          const Real aip = alpha * (ta ? pa[p * lda + i] : pa[i * lda + p]);
+          if (aip == Real(0)) continue;
+          const Real* bp = pb + p * ldb;
+          for (std::size_t j = 0; j < n; ++j) ci[j] += aip * bp[j];
+        }
+      }
+    } else {
+      // C[i,j] += alpha * dot(A(i,:), B[j,:]).
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+          Real acc(0);
+          const Real* bj = pb + j * ldb;
+          if (!ta) {
+            const Real* ai = pa + i * lda;
+            for (std::size_t p = 0; p < k; ++p) acc += ai[p] * bj[p];
+          } else {
+            for (std::size_t p = 0; p < k; ++p) acc += pa[p * lda + i] * bj[p];
+          }
+          pc[i * n + j] += alpha * acc;
+        }
+      }
+    }
+  }
+}
+
+// y := A x (A is m×n, x has n entries, y has m).
+template <real_scalar Real>
+void gemv(const matrix<Real>& a, const Real* x, Real* y) {
+  const std::size_t m = a.shape(0), n = a.shape(1);
+  for (std::size_t i = 0; i < m; ++i) {
+    const Real* ai = a.data() + i * n;
+    Real acc(0);
+    for (std::size_t j = 0; j < n; ++j) acc += ai[j] * x[j];
+    y[i] = acc;
+  }
+}
+
+template <real_scalar Real>
+Real dot(const Real* x, const Real* y, std::size_t n) {
+  Real acc(0);
+  for (std::size_t i = 0; i < n; ++i) acc += x[i] * y[i];
+  return acc;
+}
+
+// Element-wise conversion between scalar types (data are generated once, in double).
+template <real_scalar To, real_scalar From, std::size_t Rank>
+xt::xtensor<To, Rank> convert(const xt::xtensor<From, Rank>& x) {
+  xt::xtensor<To, Rank> out(x.shape());
+  for (std::size_t i = 0; i < x.size(); ++i) out.data()[i] = static_cast<To>(x.data()[i]);
+  return out;
+}
+
+}  // namespace bovit
+
+namespace bovit {
+
+// Solves S x = b for symmetric positive-definite S by Cholesky (S = L Lᵀ). Returns false when S is
+// not numerically positive definite (e.g. a Gram matrix of dependent tokens).
+template <real_scalar Real>
+bool cholesky_solve(const matrix<Real>& s, const vector<Real>& b, vector<Real>& x) {
+  using std::sqrt;
+  const std::size_t n = s.shape(0);
+  matrix<Real> L = matrix<Real>::from_shape({n, n});
+  L.fill(Real(0));
+  for (std::size_t j = 0; j < n; ++j) {
+    Real diag = s(j, j);
+    for (std::size_t k = 0; k < j; ++k) diag -= L(j, k) * L(j, k);
+    if (!(diag > Real(0))) return false;
+    L(j, j) = sqrt(diag);
+    for (std::size_t i = j + 1; i < n; ++i) {
+      Real v = s(i, j);
+      for (std::size_t k = 0; k < j; ++k) v -= L(i, k) * L(j, k);
+      L(i, j) = v / L(j, j);
+    }
+  }
+  x = vector<Real>::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {  // L z = b
+    Real v = b(i);
+    for (std::size_t k = 0; k < i; ++k) v -= L(i, k) * x(k);
+    x(i) = v / L(i, i);
+  }
+  for (std::size_t i = n; i-- > 0;) {  // Lᵀ x = z
+    Real v = x(i);
+    for (std::size_t k = i + 1; k < n; ++k) v -= L(k, i) * x(k);
+    x(i) = v / L(i, i);
+  }
+  return true;
+}
+
+}  // namespace bovit
