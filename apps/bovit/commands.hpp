@@ -8,5 +8,9 @@ namespace bovit::cli {
 void register_train(CLI::App& app, int& exit_code);
 void register_export(CLI::App& app, int& exit_code);
 void register_keys(CLI::App& app, int& exit_code);
+void register_check(CLI::App& app, int& exit_code);
+void register_phase(CLI::App& app, int& exit_code);
+void register_dynamics(CLI::App& app, int& exit_code);
+void register_mnist(CLI::App& app, int& exit_code);
 
 }  // namespace bovit::cli

@@ -12,6 +12,10 @@ int main(int argc, char** argv) {
   bovit::cli::register_train(app, exit_code);
   bovit::cli::register_export(app, exit_code);
   bovit::cli::register_keys(app, exit_code);
+  bovit::cli::register_check(app, exit_code);
+  bovit::cli::register_phase(app, exit_code);
+  bovit::cli::register_dynamics(app, exit_code);
+  bovit::cli::register_mnist(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
