@@ -64,7 +64,7 @@ std::vector<cell_summary> summarise(const std::vector<cell_result>& cells) {
     int finite = 0;
     for (const auto* m : members) {
       conv += m->converged ? 1 : 0;
-      if (std::isfinite(m->test_loss)) {
+      if (m->converged && std::isfinite(m->test_loss)) {  // a non-converged run has no test loss to report
         sum += m->test_loss;
         sq += m->test_loss * m->test_loss;
         ++finite;
@@ -136,6 +136,7 @@ boundary_fit fit_boundary(const std::vector<cell_summary>& cells, double cutoff)
     rss += r * r;
   }
   fit.alpha = -slope;
+  fit.intercept = intercept;
   fit.alpha_stderr = m > 2 ? std::sqrt(rss / (n - 2) / var) : 0.0;
   fit.c = std::exp(slogc / n);
   fit.ok = true;

@@ -24,6 +24,7 @@ struct boundary_fit {
   bool ok = false;           // at least two rows with a crossing
   double alpha = 0;          // SNR* ∝ N^(−α)
   double alpha_stderr = 0;
+  double intercept = 0;      // log SNR* = intercept − α log N
   double c = 0;              // N·SNR² = c along the boundary
   int cells = 0;             // cells used
   std::vector<boundary_point> points;

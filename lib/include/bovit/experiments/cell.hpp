@@ -26,7 +26,8 @@ std::uint64_t cell_seed(std::uint64_t master, int N, double mu_norm, int seed_in
 // Trains the base config with data.N = N, data.mu_norm = mu_norm and the cell's seed (double).
 cell_result run_cell(const config& base, int N, double mu_norm, int seed_index);
 
-// Mean over seeds of one (N, ‖μ‖) cell.
+// Mean over seeds of one (N, ‖μ‖) cell: the test loss is averaged over the converged seeds only
+// (NaN when none converged), as the spec records a non-converged run "not as a number".
 struct cell_summary {
   int N = 0;
   double mu_norm = 0, snr = 0;
