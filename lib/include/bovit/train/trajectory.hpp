@@ -31,6 +31,7 @@ struct snapshot {
   vector<Real> values;        // V_a = u_aᵀ W_V w_O for every distinct training token, T
   vector<Real> coefficients;  // a_V, T (empty when not defined)
   Real qk_mu_mu{0}, qk_mu_xi2{0}, qk_xi_mu{0}, qk_xi_xi2{0};  // on training sample 0
+  matrix<Real> column_logits;  // (1/M) Σ_l q_{n,l}·k_{n,i}: the mean logit token i of sample n receives (τ = 1), N × M
 };
 
 // What does not change along a run.
@@ -102,6 +103,13 @@ snapshot<Real> take_snapshot(const step_record<Real>& r, bool with_coefficients)
   s.qk_mu_xi2 = detail::qk(P, h, mu, xi2);
   s.qk_xi_mu = detail::qk(P, h, xi3, mu);
   s.qk_xi_xi2 = detail::qk(P, h, xi3, xi2);
+  s.column_logits = matrix<Real>::from_shape({N, M});
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t i = 0; i < M; ++i) {
+      Real z(0);
+      for (std::size_t l = 0; l < M; ++l) z += detail::qk(P, h, tok(n, l), tok(n, i));
+      s.column_logits(n, i) = z / Real(M);
+    }
   return s;
 }
 
