@@ -1,0 +1,6 @@
+// Step and setup benchmarks for the bovit::mp50 scalar (one file per scalar: they compile in parallel).
+#include "bench_step.hpp"
+
+namespace {
+[[maybe_unused]] const bool registered = bovit::bench::register_steps<bovit::mp50>();
+}
