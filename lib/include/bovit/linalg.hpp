@@ -82,11 +82,21 @@ void gemm(op op_a, op op_b, const Real& alpha, const matrix<Real>& a, const matr
 template <real_scalar Real>
 void gemv(const matrix<Real>& a, const Real* x, Real* y) {
   const std::size_t m = a.shape(0), n = a.shape(1);
-  for (std::size_t i = 0; i < m; ++i) {
-    const Real* ai = a.data() + i * n;
-    Real acc(0);
-    for (std::size_t j = 0; j < n; ++j) acc += ai[j] * x[j];
-    y[i] = acc;
+  if constexpr (uses_blas<Real>) {
+    if (m == 0) return;
+    if (n == 0) {
+      for (std::size_t i = 0; i < m; ++i) y[i] = 0;
+      return;
+    }
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), 1.0, a.data(),
+                static_cast<int>(n), x, 1, 0.0, y, 1);
+  } else {
+    for (std::size_t i = 0; i < m; ++i) {
+      const Real* ai = a.data() + i * n;
+      Real acc(0);
+      for (std::size_t j = 0; j < n; ++j) acc += ai[j] * x[j];
+      y[i] = acc;
+    }
   }
 }
 
@@ -95,6 +105,21 @@ Real dot(const Real* x, const Real* y, std::size_t n) {
   Real acc(0);
   for (std::size_t i = 0; i < n; ++i) acc += x[i] * y[i];
   return acc;
+}
+
+// y := y + alpha x over n entries (4-wide vectors for double under GCC/Clang).
+template <real_scalar Real>
+void axpy(std::size_t n, const Real& alpha, const Real* x, Real* y) {
+  std::size_t i = 0;
+#if defined(__GNUC__)
+  if constexpr (std::same_as<Real, double>) {
+    using v4 = double __attribute__((vector_size(32), aligned(8)));
+    const double a = alpha;
+    for (; i + 4 <= n; i += 4)
+      *reinterpret_cast<v4*>(y + i) += a * *reinterpret_cast<const v4*>(x + i);
+  }
+#endif
+  for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
 // Element-wise conversion between scalar types (data are generated once, in double).

@@ -22,6 +22,7 @@ class dense_engine final : public engine<Real> {
     this->P_ = matrix<Real>::from_shape({U.shape(0), W_.shape(1)});
     grad_ = matrix<Real>::from_shape(W_.shape());
     u_ = vector<Real>::from_shape({W_.shape(0)});
+    grad_w_O_ = vector<Real>::from_shape({W_V_.shape(1)});
   }
 
   std::string_view name() const override { return "dense"; }
@@ -30,18 +31,13 @@ class dense_engine final : public engine<Real> {
     const auto& U = this->data_.train.U;
     gemm(op::transpose, op::none, Real(1), U, this->D_, Real(0), grad_);
     const std::size_t d = W_.shape(0), w = W_.shape(1), h2 = 2 * this->d_h_, dv = this->w_O_.size();
-    for (std::size_t i = 0; i < d; ++i) {
-      Real* wi = W_.data() + i * w;
-      const Real* gi = grad_.data() + i * w;
-      for (std::size_t j = 0; j < h2; ++j) wi[j] -= eta * gi[j];
-    }
+    const Real minus_eta = -eta;
+    for (std::size_t i = 0; i < d; ++i) axpy(h2, minus_eta, grad_.data() + i * w, W_.data() + i * w);
     if (this->train_w_O_) {  // ∇w_O = W_Vᵀ g with the pre-step W_V
-      vector<Real> grad_w_O = vector<Real>::from_shape({dv});
-      grad_w_O.fill(Real(0));
-      for (std::size_t i = 0; i < d; ++i)
-        for (std::size_t j = 0; j < dv; ++j) grad_w_O(j) += W_V_(i, j) * grad_(i, h2);
+      grad_w_O_.fill(Real(0));
+      for (std::size_t i = 0; i < d; ++i) axpy(dv, grad_(i, h2), W_V_.data() + i * dv, grad_w_O_.data());
       update_W_V(eta);
-      for (std::size_t j = 0; j < dv; ++j) this->w_O_(j) -= eta * grad_w_O(j);
+      axpy(dv, minus_eta, grad_w_O_.data(), this->w_O_.data());
     } else {
       update_W_V(eta);
     }
@@ -90,17 +86,14 @@ class dense_engine final : public engine<Real> {
 
   void update_W_V(const Real& eta) {
     const std::size_t d = W_V_.shape(0), dv = W_V_.shape(1), h2 = 2 * this->d_h_;
-    for (std::size_t i = 0; i < d; ++i) {
-      const Real gi = eta * grad_(i, h2);
-      Real* row = W_V_.data() + i * dv;
-      for (std::size_t j = 0; j < dv; ++j) row[j] -= gi * this->w_O_(j);
-    }
+    for (std::size_t i = 0; i < d; ++i) axpy(dv, Real(-(eta * grad_(i, h2))), this->w_O_.data(), W_V_.data() + i * dv);
   }
 
   matrix<Real> W_;       // [W_Q | W_K | W_V w_O]
   matrix<Real> W_V_;
   matrix<Real> grad_;    // Uᵀ D
   vector<Real> u_, u0_;  // W_V w_O now, and at initialisation
+  vector<Real> grad_w_O_;
   mutable matrix<Real> gram_;
 };
 

@@ -40,22 +40,92 @@ struct attention_state {
 };
 
 namespace detail {
+// Kernels on rows of P. For double they use 4-wide vectors (GCC/Clang vector extensions) so that
+// they vectorise at -O2; every other scalar runs the plain loops.
+#if defined(__GNUC__)
+using v4d = double __attribute__((vector_size(32), aligned(8)));  // unaligned loads allowed
+inline constexpr bool have_v4d = true;
+inline v4d load4(const double* p) { return *reinterpret_cast<const v4d*>(p); }
+inline void store4(double* p, v4d x) { *reinterpret_cast<v4d*>(p) = x; }
+inline double hsum(v4d x) { return (x[0] + x[1]) + (x[2] + x[3]); }
+#else
+inline constexpr bool have_v4d = false;
+#endif
+
 template <real_scalar Real>
 Real dot_kernel(const Real* x, const Real* y, std::size_t n) {
+#if defined(__GNUC__)
   if constexpr (std::same_as<Real, double>) {
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;  // four chains let the compiler vectorise
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-      a0 += x[i] * y[i];
-      a1 += x[i + 1] * y[i + 1];
-      a2 += x[i + 2] * y[i + 2];
-      a3 += x[i + 3] * y[i + 3];
+    v4d a{}, b{};
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+      a += load4(x + j) * load4(y + j);
+      b += load4(x + j + 4) * load4(y + j + 4);
     }
-    for (; i < n; ++i) a0 += x[i] * y[i];
-    return (a0 + a1) + (a2 + a3);
-  } else {
-    return dot(x, y, n);
+    double r = hsum(a + b);
+    for (; j < n; ++j) r += x[j] * y[j];
+    return r;
   }
+#endif
+  return dot(x, y, n);
+}
+
+// out[i] = dot(q, k_i) for the n_k rows k_i, four at a time (q is read once per four rows).
+template <real_scalar Real>
+void dot_rows(const Real* q, const Real* const* k, std::size_t n_k, std::size_t n, Real* out) {
+  std::size_t i = 0;
+#if defined(__GNUC__)
+  if constexpr (std::same_as<Real, double>) {
+    for (; i + 4 <= n_k; i += 4) {
+      const double *k0 = k[i], *k1 = k[i + 1], *k2 = k[i + 2], *k3 = k[i + 3];
+      v4d a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
+      std::size_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        const v4d qa = load4(q + j), qb = load4(q + j + 4);
+        a0 += qa * load4(k0 + j);
+        b0 += qb * load4(k0 + j + 4);
+        a1 += qa * load4(k1 + j);
+        b1 += qb * load4(k1 + j + 4);
+        a2 += qa * load4(k2 + j);
+        b2 += qb * load4(k2 + j + 4);
+        a3 += qa * load4(k3 + j);
+        b3 += qb * load4(k3 + j + 4);
+      }
+      double r0 = hsum(a0 + b0), r1 = hsum(a1 + b1), r2 = hsum(a2 + b2), r3 = hsum(a3 + b3);
+      for (; j < n; ++j) {
+        r0 += q[j] * k0[j];
+        r1 += q[j] * k1[j];
+        r2 += q[j] * k2[j];
+        r3 += q[j] * k3[j];
+      }
+      out[i] = r0;
+      out[i + 1] = r1;
+      out[i + 2] = r2;
+      out[i + 3] = r3;
+    }
+  }
+#endif
+  for (; i < n_k; ++i) out[i] = dot_kernel(q, k[i], n);
+}
+
+// y += Σ_i c_i x_i over n_x rows x_i (y is loaded and stored once per four rows).
+template <real_scalar Real>
+void axpy_rows(const Real* c, const Real* const* x, std::size_t n_x, std::size_t n, Real* y) {
+  std::size_t i = 0;
+#if defined(__GNUC__)
+  if constexpr (std::same_as<Real, double>) {
+    for (; i + 4 <= n_x; i += 4) {
+      const double *x0 = x[i], *x1 = x[i + 1], *x2 = x[i + 2], *x3 = x[i + 3];
+      const double c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
+      std::size_t j = 0;
+      for (; j + 4 <= n; j += 4)
+        store4(y + j, load4(y + j) + ((c0 * load4(x0 + j) + c1 * load4(x1 + j)) +
+                                      (c2 * load4(x2 + j) + c3 * load4(x3 + j))));
+      for (; j < n; ++j) y[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j]);
+    }
+  }
+#endif
+  for (; i < n_x; ++i) axpy(n, c[i], x[i], y);
 }
 }  // namespace detail
 
@@ -68,18 +138,23 @@ void attention_forward(const matrix<Real>& P, const xt::xtensor<int, 2>& token_o
     st.f = vector<Real>::from_shape({N});
     st.lprime = vector<Real>::from_shape({N});
   }
+  std::vector<const Real*> k(M);
+  std::vector<Real> v(M);
   Real loss(0), errors(0);
   for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t i = 0; i < M; ++i) {
+      const Real* row = P.data() + static_cast<std::size_t>(token_of(n, i)) * w;
+      k[i] = row + d_h;
+      v[i] = row[2 * d_h];
+    }
     Real f(0);
     for (std::size_t l = 0; l < M; ++l) {
       const Real* q = P.data() + static_cast<std::size_t>(token_of(n, l)) * w;
       Real* z = &st.S(n, l, 0);
-      for (std::size_t i = 0; i < M; ++i) {
-        const Real* k = P.data() + static_cast<std::size_t>(token_of(n, i)) * w + d_h;
-        z[i] = tau * detail::dot_kernel(q, k, d_h);
-      }
+      detail::dot_rows(q, k.data(), M, d_h, z);
+      for (std::size_t i = 0; i < M; ++i) z[i] *= tau;
       softmax_inplace(z, M);
-      for (std::size_t i = 0; i < M; ++i) f += z[i] * P(static_cast<std::size_t>(token_of(n, i)), 2 * d_h);
+      for (std::size_t i = 0; i < M; ++i) f += z[i] * v[i];
     }
     f /= Real(M);
     st.f(n) = f;
@@ -93,36 +168,40 @@ void attention_forward(const matrix<Real>& P, const xt::xtensor<int, 2>& token_o
 }
 
 // D := ∂L_S/∂P, accumulated over every occurrence of each token (see the header comment).
+// Per sample: dZ (M × M) first, then dQ_l = Σ_i dZ_{l,i} k_i and dK_i = Σ_l dZ_{l,i} q_l.
 template <real_scalar Real>
 void attention_backward(const matrix<Real>& P, const xt::xtensor<int, 2>& token_of, const vector<Real>& y,
                         std::size_t d_h, const Real& tau, const attention_state<Real>& st, matrix<Real>& D) {
   const std::size_t N = token_of.shape(0), M = token_of.shape(1), w = P.shape(1);
   if (D.shape() != P.shape()) D = matrix<Real>::from_shape({P.shape(0), w});
   D.fill(Real(0));
-  std::vector<Real> dz(M);
+  std::vector<std::size_t> r(M);
+  std::vector<const Real*> q(M), k(M);
+  std::vector<Real> v(M), sbar(M), dz(M * M), col(M);
   for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t i = 0; i < M; ++i) {
+      r[i] = static_cast<std::size_t>(token_of(n, i));
+      q[i] = P.data() + r[i] * w;
+      k[i] = q[i] + d_h;
+      v[i] = q[i][2 * d_h];
+      sbar[i] = Real(0);
+    }
     const Real g = y(n) * st.lprime(n) / Real(N);
-    for (std::size_t i = 0; i < M; ++i) D(static_cast<std::size_t>(token_of(n, i)), 2 * d_h) += g * st.received(int(n), int(i));
+    const Real scale = tau * g / Real(M);
     for (std::size_t l = 0; l < M; ++l) {
-      const std::size_t rl = static_cast<std::size_t>(token_of(n, l));
       const Real* s = &st.S(n, l, 0);
       Real v_hat(0);
-      for (std::size_t i = 0; i < M; ++i) v_hat += s[i] * P(static_cast<std::size_t>(token_of(n, i)), 2 * d_h);
-      const Real scale = tau * g / Real(M);
-      for (std::size_t i = 0; i < M; ++i)
-        dz[i] = scale * s[i] * (P(static_cast<std::size_t>(token_of(n, i)), 2 * d_h) - v_hat);
-      Real* dq = D.data() + rl * w;
-      const Real* q = P.data() + rl * w;
       for (std::size_t i = 0; i < M; ++i) {
-        const std::size_t ri = static_cast<std::size_t>(token_of(n, i));
-        const Real* k = P.data() + ri * w + d_h;
-        Real* dk = D.data() + ri * w + d_h;
-        const Real c = dz[i];
-        for (std::size_t j = 0; j < d_h; ++j) {
-          dq[j] += c * k[j];
-          dk[j] += c * q[j];
-        }
+        v_hat += s[i] * v[i];
+        sbar[i] += s[i];
       }
+      for (std::size_t i = 0; i < M; ++i) dz[l * M + i] = scale * s[i] * (v[i] - v_hat);
+    }
+    for (std::size_t i = 0; i < M; ++i) D.data()[r[i] * w + 2 * d_h] += g * (sbar[i] / Real(M));
+    for (std::size_t l = 0; l < M; ++l) detail::axpy_rows(&dz[l * M], k.data(), M, d_h, D.data() + r[l] * w);
+    for (std::size_t i = 0; i < M; ++i) {
+      for (std::size_t l = 0; l < M; ++l) col[l] = dz[l * M + i];
+      detail::axpy_rows(col.data(), q.data(), M, d_h, D.data() + r[i] * w + d_h);
     }
   }
 }
