@@ -51,17 +51,16 @@ void run_gnuplot(const fs::path& script) {
 
 namespace {
 
-// Half the gap to the nearest neighbour, for each distinct value (the cell's half-width).
-std::map<double, double> half_widths(std::set<double> values, double fallback) {
-  std::map<double, double> hw;
+// Cell edges for each distinct value: midpoints to its neighbours (the end cells are symmetric).
+std::map<double, std::pair<double, double>> cell_edges(const std::set<double>& values, double fallback) {
+  std::map<double, std::pair<double, double>> e;
   std::vector<double> v(values.begin(), values.end());
   for (std::size_t i = 0; i < v.size(); ++i) {
-    double gap = std::numeric_limits<double>::infinity();
-    if (i > 0) gap = std::min(gap, v[i] - v[i - 1]);
-    if (i + 1 < v.size()) gap = std::min(gap, v[i + 1] - v[i]);
-    hw[v[i]] = std::isfinite(gap) ? gap / 2 : fallback;
+    const double below = i > 0 ? (v[i] - v[i - 1]) / 2 : (i + 1 < v.size() ? (v[i + 1] - v[i]) / 2 : fallback);
+    const double above = i + 1 < v.size() ? (v[i + 1] - v[i]) / 2 : below;
+    e[v[i]] = {v[i] - below, v[i] + above};
   }
-  return hw;
+  return e;
 }
 
 std::string gp_string(const std::string& s) {
@@ -88,8 +87,8 @@ std::vector<fs::path> plot_phase_heatmaps(const std::vector<cell_summary>& cells
     Ns.insert(c.N);
     snrs.insert(c.snr);
   }
-  const auto hwN = half_widths(Ns, 1.0);
-  const auto hwS = half_widths(snrs, 0.5 * *snrs.begin());
+  const auto eN = cell_edges(Ns, 1.0);
+  const auto eS = cell_edges(snrs, 0.5 * *snrs.begin());
   double max_loss = 0;
   for (const auto& c : cells)
     if (std::isfinite(c.mean_test_loss)) max_loss = std::max(max_loss, c.mean_test_loss);
@@ -104,9 +103,9 @@ std::vector<fs::path> plot_phase_heatmaps(const std::vector<cell_summary>& cells
       for (const auto& c : cells) {
         const bool shown = c.converged_fraction >= 0.5 && std::isfinite(c.mean_test_loss);
         if (shown != (block == 0)) continue;
-        const double hn = hwN.at(c.N), hs = hwS.at(c.snr);
-        out << fmt::format("{} {:.9g} {:.9g} {:.9g} {:.9g} {:.9g} {:.9g} {} {:.3g} {}\n", c.N, c.snr, c.N - hn, c.N + hn,
-                           c.snr - hs, c.snr + hs, shown ? c.mean_test_loss : 0.0,
+        const auto [nlo, nhi] = eN.at(c.N);
+        const auto [slo, shi] = eS.at(c.snr);
+        out << fmt::format("{} {:.9g} {:.9g} {:.9g} {:.9g} {:.9g} {:.9g} {} {:.3g} {}\n", c.N, c.snr, nlo, nhi, slo, shi, shown ? c.mean_test_loss : 0.0,
                            shown && c.mean_test_loss <= opt.cutoff ? 1 : 0, c.converged_fraction, c.seeds);
         ++written;
       }
@@ -120,9 +119,8 @@ std::vector<fs::path> plot_phase_heatmaps(const std::vector<cell_summary>& cells
     if (fit.points.empty()) out << "NaN NaN 0\n";
   }
 
-  const double xlo = *Ns.begin() - hwN.at(*Ns.begin()), xhi = *Ns.rbegin() + hwN.at(*Ns.rbegin());
-  const double ylo = std::max(0.0, *snrs.begin() - hwS.at(*snrs.begin())),
-               yhi = *snrs.rbegin() + hwS.at(*snrs.rbegin());
+  const double xlo = eN.begin()->second.first, xhi = eN.rbegin()->second.second;
+  const double ylo = std::max(0.0, eS.begin()->second.first), yhi = eS.rbegin()->second.second;
   const std::string ref_title = fmt::format("paper: N·SNR² = {:g}", opt.reference_c);
   const std::string fit_title =
       fit.ok ? fmt::format("fit: SNR* = {:.3g}·N^{{-{:.2f}}}  (N·SNR*² ≈ {:.0f})", std::exp(fit.intercept), fit.alpha, fit.c)
@@ -152,10 +150,13 @@ std::vector<fs::path> plot_phase_heatmaps(const std::vector<cell_summary>& cells
   const std::string nonconv =
       "'heatmap_cells.dat' index 1 using 1:2:3:4:5:6 with boxxyerror fs pattern 4 border lc rgb '#606060' "
       "fc rgb '#909090' title 'not converged (< half the seeds)'";
-  const std::string curves =
-      ", ref(x) with lines lw 3 lc rgb '{}' title " + gp_string(ref_title) + ", fitc(x) with lines lw 3 dt 2 lc rgb '{}' title " +
-      gp_string(fit_title) +
-      ", 'heatmap_boundary.dat' using 1:2 with points pt 7 ps 1.3 lc rgb '{}' title 'fitted SNR*(N) per N'";
+  auto curves = [&](const char* ref_color, const char* fit_color) {
+    return fmt::format(", ref(x) with lines lw 3 lc rgb '{}' title {}", ref_color, gp_string(ref_title)) +
+           fmt::format(", fitc(x) with lines lw 3 dt 2 lc rgb '{}' title {}", fit_color, gp_string(fit_title)) +
+           fmt::format(", 'heatmap_boundary.dat' using 1:2 with points pt 7 ps 1.3 lc rgb '{}' title "
+                       "'fitted SNR*(N) per N'",
+                       fit_color);
+  };
 
   // (a) raw mean test loss.
   gp << "set output 'test_loss.png'\n";
@@ -164,7 +165,7 @@ std::vector<fs::path> plot_phase_heatmaps(const std::vector<cell_summary>& cells
   gp << fmt::format("set cbrange [0:{:.4g}]\n", std::max(0.7, max_loss));
   gp << "set cblabel 'test loss (logistic, nats)'\nset colorbox\n";
   gp << "plot 'heatmap_cells.dat' index 0 using 1:2:3:4:5:6:7 with boxxyerror fc palette notitle, " << nonconv
-     << fmt::format(fmt::runtime(curves), "#ffffff", "#ff7f00", "#ff7f00") << "\n";
+     << curves("#ffffff", "#ff7f00") << "\n";
 
   // (b) thresholded at the cutoff.
   gp << "set output 'test_loss_cutoff.png'\n";
@@ -176,7 +177,7 @@ std::vector<fs::path> plot_phase_heatmaps(const std::vector<cell_summary>& cells
      << nonconv << ", NaN with boxes fs solid fc rgb '#2c7bb6' title "
      << gp_string(fmt::format("benign: test loss ≤ {:g}", opt.cutoff)) << ", NaN with boxes fs solid fc rgb '#d7191c' title "
      << gp_string(fmt::format("harmful: test loss > {:g}", opt.cutoff))
-     << fmt::format(fmt::runtime(curves), "#000000", "#ffd700", "#ffd700") << "\n";
+     << curves("#000000", "#ffd700") << "\n";
   gp.close();
   run_gnuplot(script);
   return {dir / "test_loss.png", dir / "test_loss_cutoff.png"};
