@@ -6,7 +6,7 @@
 //
 // Stage times, on a recorded trajectory (spec §7):
 //   T_1  first step with max_{n,l,i} |S − 1/M| > δ_att (end of stage 1), −1 if attention never leaves uniform;
-//   T_2  first step at or after T_1 at which every sample's winner receives s̄ ≥ 1 − δ_conc, −1 if never;
+//   T_2  first step at which every sample's winner receives s̄ ≥ 1 − δ_conc, −1 if never;
 //   T_ε  first step with training loss < ε, −1 if never.
 // The winner of sample n is the token with the largest y_n V_{n,i} at the last recorded step.
 #pragma once
@@ -94,10 +94,8 @@ std::vector<int> winners(const trajectory<Real>& tr) {
 }
 
 template <real_scalar Real>
-int stage2_end(const trajectory<Real>& tr, const std::vector<int>& win, int T1, double delta_conc) {
-  if (T1 < 0) return -1;
+int stage2_end(const trajectory<Real>& tr, const std::vector<int>& win, double delta_conc) {
   for (const auto& s : tr.steps) {
-    if (s.step < T1) continue;
     bool all = true;
     for (int n = 0; n < tr.samples() && all; ++n) all = to_double(s.received(n, win[n])) >= 1.0 - delta_conc;
     if (all) return s.step;

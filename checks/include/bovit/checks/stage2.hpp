@@ -35,7 +35,7 @@ check_result check_attention_concentration(const trajectory<Real>& tr, const che
     return r;
   }
   const auto win = winners(tr);
-  const int T2 = stage2_end(tr, win, T1, cfg.delta_conc);
+  const int T2 = stage2_end(tr, win, cfg.delta_conc);
   double worst_dip = 0;
   int dip_step = -1;
   const snapshot<Real>* prev = nullptr;
@@ -122,7 +122,7 @@ check_result check_stage_order(const trajectory<Real>& tr, const check_config& c
   auto r = make_result("stages.order", "Lemmas 5.2–5.3, Thm 4.1");
   if (tr.steps.empty()) return not_applicable(r, "empty trajectory");
   const int T1 = stage1_end(tr, cfg.delta_att);
-  const int T2 = stage2_end(tr, winners(tr), T1, cfg.delta_conc);
+  const int T2 = stage2_end(tr, winners(tr), cfg.delta_conc);
   const int Te = hitting_time(tr, eps);
   r.values = {{"T_1", T1}, {"T_2", T2}, {"T_eps", Te}};
   if (T1 < 0 || Te < 0) {
