@@ -9,8 +9,13 @@
 #include <xtensor-blas/xblas.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include <boost/multiprecision/cpp_int.hpp>
+
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 namespace bovit {
 
@@ -20,6 +25,113 @@ template <real_scalar Real>
 using vector = xt::xtensor<Real, 1>;
 
 enum class op { none, transpose };
+
+namespace detail {
+// Exact products of double-valued multiprecision data (mp50 setup: Gram matrices, U W⁽⁰⁾).
+//
+// When every entry of op(A) and op(B) is exactly a double x = m·2^e (|m| < 2^53), each product
+// is an exact 106-bit integer times a power of two. They are summed exactly in a fixed-point
+// accumulator of 64-bit limbs spanning the data's exponent range, and the sum is rounded once to
+// Real: every entry of A B is then correctly rounded, i.e. at least as accurate as the generic
+// loop (which rounds after every operation). Returns false, having written nothing, when some
+// entry is not a double or the exponent range needs too many limbs.
+struct split_matrix {
+  std::vector<std::uint64_t> mag;  // |m| per entry, rows × k, row-major
+  std::vector<int> exp;            // e per entry
+  std::vector<unsigned char> neg;  // sign per entry
+  int emin = 0, emax = 0;          // over non-zero entries
+  bool any = false;
+};
+
+// Splits op(X) (transposed=false) or op(X)ᵀ into rows × k; false if an entry is not a double.
+template <real_scalar Real>
+bool split_doubles(const matrix<Real>& x, bool transposed, split_matrix& out) {
+  const std::size_t r = transposed ? x.shape(1) : x.shape(0), k = transposed ? x.shape(0) : x.shape(1);
+  const std::size_t ld = x.shape(1);
+  out.mag.assign(r * k, 0);
+  out.exp.assign(r * k, 0);
+  out.neg.assign(r * k, 0);
+  for (std::size_t i = 0; i < r; ++i)
+    for (std::size_t p = 0; p < k; ++p) {
+      const Real& v = transposed ? x.data()[p * ld + i] : x.data()[i * ld + p];
+      const double dv = static_cast<double>(v);
+      if (!std::isfinite(dv) || Real(dv) != v) return false;
+      if (dv == 0) continue;
+      int e = 0;
+      const double f = std::frexp(std::fabs(dv), &e);  // |dv| = f·2^e, f ∈ [0.5, 1)
+      const std::size_t at = i * k + p;
+      out.mag[at] = static_cast<std::uint64_t>(std::ldexp(f, 53));
+      out.exp[at] = e - 53;
+      out.neg[at] = dv < 0;
+      if (!out.any || out.exp[at] < out.emin) out.emin = out.exp[at];
+      if (!out.any || out.exp[at] > out.emax) out.emax = out.exp[at];
+      out.any = true;
+    }
+  return true;
+}
+
+inline void add_shifted(std::uint64_t* acc, std::size_t limbs, unsigned __int128 p, int shift) {
+  const std::size_t q = static_cast<std::size_t>(shift) >> 6;
+  const unsigned r = static_cast<unsigned>(shift) & 63u;
+  const auto lo = static_cast<std::uint64_t>(p), hi = static_cast<std::uint64_t>(p >> 64);
+  std::uint64_t w[3] = {lo, hi, 0};
+  if (r) w[0] = lo << r, w[1] = (hi << r) | (lo >> (64 - r)), w[2] = hi >> (64 - r);
+  unsigned __int128 carry = 0;
+  std::size_t i = q;
+  for (; i < q + 3; ++i) {
+    const unsigned __int128 t = static_cast<unsigned __int128>(acc[i]) + w[i - q] + carry;
+    acc[i] = static_cast<std::uint64_t>(t);
+    carry = t >> 64;
+  }
+  for (; carry && i < limbs; ++i) carry = ++acc[i] == 0;
+}
+
+template <real_scalar Real>
+Real from_limbs(const std::vector<std::uint64_t>& pos, const std::vector<std::uint64_t>& neg, int scale) {
+  using boost::multiprecision::cpp_int;
+  cpp_int a = 0, b = 0;
+  for (std::size_t i = pos.size(); i-- > 0;) {
+    a = (a << 64) | pos[i];
+    b = (b << 64) | neg[i];
+  }
+  using std::ldexp;
+  using boost::multiprecision::ldexp;
+  return ldexp(static_cast<Real>(cpp_int(a - b)), scale);
+}
+
+template <real_scalar Real>
+bool exact_double_gemm(bool ta, bool tb, const Real& alpha, const matrix<Real>& a, const matrix<Real>& b,
+                       const Real& beta, matrix<Real>& c) {
+  split_matrix sb, sa;  // op(B)ᵀ first: weights are the likelier to be non-double
+  if (!split_doubles(b, !tb, sb) || !split_doubles(a, ta, sa)) return false;
+  const std::size_t m = c.shape(0), n = c.shape(1), k = ta ? a.shape(0) : a.shape(1);
+  const int base = sa.emin + sb.emin;
+  const int top = sa.emax + sb.emax - base + 106 + 64;  // + 64 bits of headroom for k terms
+  const std::size_t limbs = static_cast<std::size_t>(top / 64 + 3);
+  if (sa.any && sb.any && limbs > 96) return false;
+  std::vector<std::uint64_t> pos(limbs), neg(limbs);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      Real dotv(0);
+      if (sa.any && sb.any) {
+        std::fill(pos.begin(), pos.end(), 0);
+        std::fill(neg.begin(), neg.end(), 0);
+        const std::size_t ra = i * k, rb = j * k;
+        for (std::size_t p = 0; p < k; ++p) {
+          const std::uint64_t ma = sa.mag[ra + p], mb = sb.mag[rb + p];
+          if (!ma || !mb) continue;
+          const auto prod = static_cast<unsigned __int128>(ma) * mb;
+          const int shift = sa.exp[ra + p] + sb.exp[rb + p] - base;
+          add_shifted(sa.neg[ra + p] != sb.neg[rb + p] ? neg.data() : pos.data(), limbs, prod, shift);
+        }
+        dotv = from_limbs<Real>(pos, neg, base);
+      }
+      Real& cij = c.data()[i * n + j];
+      cij = beta == Real(0) ? alpha * dotv : alpha * dotv + beta * cij;
+    }
+  return true;
+}
+}  // namespace detail
 
 // C := alpha * op(A) * op(B) + beta * C. C must already have the result shape.
 template <real_scalar Real>
@@ -39,6 +151,9 @@ void gemm(op op_a, op op_b, const Real& alpha, const matrix<Real>& a, const matr
     }
     xt::blas::gemm(a, b, c, ta, tb, alpha, beta);
   } else {
+    if constexpr (std::same_as<Real, mp50>) {  // setup products of double data: exact, then rounded once
+      if (k > 0 && detail::exact_double_gemm(ta, tb, alpha, a, b, beta, c)) return;
+    }
     const Real* pa = a.data();
     const Real* pb = b.data();
     Real* pc = c.data();

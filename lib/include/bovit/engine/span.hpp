@@ -24,7 +24,7 @@ class span_engine final : public engine<Real> {
     gram_ = matrix<Real>::from_shape({T, T});
     gemm(op::none, op::transpose, Real(1), U, U, Real(0), gram_);
     this->P_ = matrix<Real>::from_shape({T, w});
-    gemm(op::none, op::none, Real(1), U, W0_, Real(0), this->P_);
+    project_initial(U, this->P_);
     A_ = matrix<Real>::from_shape({T, w});
     A_.fill(Real(0));
     scaled_ = matrix<Real>::from_shape({T, w});
@@ -77,12 +77,30 @@ class span_engine final : public engine<Real> {
     const auto& U = this->data_.train.U;
     if (P0_test_.size() == 0) {
       P0_test_ = matrix<Real>::from_shape({Ut.shape(0), W0_.shape(1)});
-      gemm(op::none, op::none, Real(1), Ut, W0_, Real(0), P0_test_);
+      project_initial(Ut, P0_test_);
       cross_ = matrix<Real>::from_shape({Ut.shape(0), U.shape(0)});
       gemm(op::none, op::transpose, Real(1), Ut, U, Real(0), cross_);
     }
     P_test = P0_test_;
     gemm(op::none, op::none, Real(1), cross_, A_, Real(1), P_test);
+  }
+
+  // out = X W⁽⁰⁾. Without BLAS the [W_Q | W_K] columns (drawn in double) go through gemm's exact
+  // path for double data apart from the value column W_V⁽⁰⁾ w_O, which is not a double.
+  void project_initial(const matrix<Real>& X, matrix<Real>& out) const {
+    if constexpr (uses_blas<Real>) {
+      gemm(op::none, op::none, Real(1), X, W0_, Real(0), out);
+    } else {
+      const std::size_t rows = X.shape(0), d = X.shape(1), h2 = 2 * this->d_h_;
+      const matrix<Real> qk = xt::view(W0_, xt::all(), xt::range(0, h2));
+      matrix<Real> pqk = matrix<Real>::from_shape({rows, h2});
+      gemm(op::none, op::none, Real(1), X, qk, Real(0), pqk);
+      const vector<Real> u0 = xt::view(W0_, xt::all(), h2);
+      for (std::size_t a = 0; a < rows; ++a) {
+        for (std::size_t j = 0; j < h2; ++j) out(a, j) = pqk(a, j);
+        out(a, h2) = dot(X.data() + a * d, u0.data(), d);
+      }
+    }
   }
 
   matrix<Real> W0_;      // [W_Q⁽⁰⁾ | W_K⁽⁰⁾ | W_V⁽⁰⁾ w_O]
