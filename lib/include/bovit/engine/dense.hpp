@@ -59,17 +59,20 @@ class dense_engine final : public engine<Real> {
     if (this->train_w_O_) throw std::logic_error("value coefficients are defined for a fixed w_O only");
     const auto& U = this->data_.train.U;
     const std::size_t T = U.shape(0), d = U.shape(1);
-    if (gram_.size() == 0) {
-      gram_ = matrix<Real>::from_shape({T, T});
-      gemm(op::none, op::transpose, Real(1), U, U, Real(0), gram_);
+    if (!factored_) {  // the Gram matrix and its Cholesky factor are computed once
+      matrix<Real> gram = matrix<Real>::from_shape({T, T});
+      gemm(op::none, op::transpose, Real(1), U, U, Real(0), gram);
+      independent_ = cholesky_factor(gram, chol_);
+      factored_ = true;
     }
     vector<Real> du = xt::view(W_, xt::all(), 2 * this->d_h_);
     du -= u0_;
     vector<Real> rhs = vector<Real>::from_shape({T});
     for (std::size_t a = 0; a < T; ++a) rhs(a) = dot(U.data() + a * d, du.data(), d);
-    vector<Real> coef;
-    if (!cholesky_solve(gram_, rhs, coef))
+    if (!independent_)
       throw std::runtime_error("value coefficients: the training tokens are linearly dependent (T > d?)");
+    vector<Real> coef;
+    cholesky_substitute(chol_, rhs, coef);
     return coef;
   }
 
@@ -94,7 +97,8 @@ class dense_engine final : public engine<Real> {
   matrix<Real> grad_;    // Uᵀ D
   vector<Real> u_, u0_;  // W_V w_O now, and at initialisation
   vector<Real> grad_w_O_;
-  mutable matrix<Real> gram_;
+  mutable matrix<Real> chol_;  // Cholesky factor of G = U Uᵀ, at the first value_coefficients()
+  mutable bool factored_ = false, independent_ = false;
 };
 
 }  // namespace bovit

@@ -9,6 +9,8 @@
 
 #include "bovit/engine/engine.hpp"
 
+#include <algorithm>
+
 namespace bovit {
 
 template <real_scalar Real>
@@ -38,10 +40,11 @@ class span_engine final : public engine<Real> {
     const Real* D = this->D_.data();
     Real* Ds = scaled_.data();
     Real* A = A_.data();
+    const Real minus_eta = -eta;
     for (std::size_t a = 0; a < T; ++a) {
-      for (std::size_t j = 0; j + 1 < w; ++j) Ds[a * w + j] = D[a * w + j];
+      std::copy(D + a * w, D + a * w + w - 1, Ds + a * w);
       Ds[a * w + w - 1] = wo2_ * D[a * w + w - 1];
-      for (std::size_t j = 0; j < w; ++j) A[a * w + j] -= eta * Ds[a * w + j];
+      axpy(w, minus_eta, Ds + a * w, A + a * w);
     }
     gemm(op::none, op::none, Real(-eta), gram_, scaled_, Real(1), this->P_);
   }

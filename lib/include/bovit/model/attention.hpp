@@ -54,19 +54,6 @@ inline constexpr bool have_v4d = false;
 
 template <real_scalar Real>
 Real dot_kernel(const Real* x, const Real* y, std::size_t n) {
-#if defined(__GNUC__)
-  if constexpr (std::same_as<Real, double>) {
-    v4d a{}, b{};
-    std::size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-      a += load4(x + j) * load4(y + j);
-      b += load4(x + j + 4) * load4(y + j + 4);
-    }
-    double r = hsum(a + b);
-    for (; j < n; ++j) r += x[j] * y[j];
-    return r;
-  }
-#endif
   return dot(x, y, n);
 }
 
