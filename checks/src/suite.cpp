@@ -59,13 +59,7 @@ std::vector<check_result> preset_checks(const config& in) {
     const auto u0 = dense->weights();
     out.push_back(check_engine_agreement<double>(*dense, *span, cfg.train.eta, res.steps));
     const auto w = dense->weights();
-    const std::size_t d = w.W_V.shape(0);
-    vector<double> du = vector<double>::from_shape({d});
-    for (std::size_t i = 0; i < d; ++i) {
-      double a = 0;
-      for (std::size_t j = 0; j < w.w_O.size(); ++j) a += (w.W_V(i, j) - u0.W_V(i, j)) * w.w_O(j);
-      du(i) = a;
-    }
+    const auto du = value_change(u0, w);
     out.push_back(check_decomposition_identity(tr));
     out.push_back(check_value_in_span(data.train.U, du, res.steps));
   }

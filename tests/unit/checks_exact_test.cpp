@@ -96,18 +96,12 @@ TEST(DecompIdentity, DenseValueUpdateLiesInTheTokenSpanAndAnOrthogonalKickDoesNo
   const auto w0 = eng->weights();
   train<double>(*eng, cfg.train);
   const auto w = eng->weights();
-  const std::size_t d = w.W_V.shape(0);
-  vector<double> du = vector<double>::from_shape({d});
-  for (std::size_t i = 0; i < d; ++i) {
-    double a = 0;
-    for (std::size_t j = 0; j < w.w_O.size(); ++j) a += (w.W_V(i, j) - w0.W_V(i, j)) * w.w_O(j);
-    du(i) = a;
-  }
+  const auto du = value_change(w0, w);
   const auto ok = check_value_in_span(data.train.U, du, 40);
   EXPECT_TRUE(ok.holds) << ok.detail;
   // T = 62 tokens in d = 300: a random direction has a large component off their span.
   vector<double> kick = du;
-  for (std::size_t i = 0; i < d; ++i) kick(i) += 1e-6 * std::sin(1.0 + 7.0 * i);
+  for (std::size_t i = 0; i < kick.size(); ++i) kick(i) += 1e-6 * std::sin(1.0 + 7.0 * i);
   const auto bad = check_value_in_span(data.train.U, kick, 40);
   EXPECT_FALSE(bad.holds) << bad.detail;
 }

@@ -18,18 +18,13 @@ namespace bovit {
 namespace {
 
 namespace fs = std::filesystem;
+using test::slurp;
 
 struct outcome {
   int code = -1;
   std::string out, err;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 

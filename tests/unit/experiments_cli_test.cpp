@@ -1,5 +1,7 @@
 // The sweep commands end to end through the CLI: a sweep killed with SIGKILL mid-run resumes to
 // the same cells.csv as an uninterrupted run; missing MNIST files exit 2; dynamics writes its CSV.
+#include "bovit_test/fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -16,21 +18,10 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using bovit::test::fresh_dir;
+using bovit::test::slurp;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("bovit_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int count_lines(const fs::path& p) {
   const auto s = slurp(p);

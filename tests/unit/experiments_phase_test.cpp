@@ -3,6 +3,8 @@
 #include "bovit/experiments/phase.hpp"
 #include "bovit/experiments/sweep.hpp"
 
+#include "bovit_test/fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,23 +13,11 @@
 #include <sstream>
 
 namespace fs = std::filesystem;
+using bovit::test::fresh_dir;
+using bovit::test::slurp;
 using namespace bovit;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("bovit_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // fig1 at d = 256, d_h = d_v = 128: the same noise profile and boundary N·SNR² ≈ 1000, ~10× cheaper.
 config coarse(std::vector<int> N, std::vector<double> mu) {

@@ -1,4 +1,4 @@
-// Shared fixtures: small configurations (fixed and random) and a self-removing temporary folder.
+// Shared fixtures: small configurations (fixed and random), temporary folders, reading a file whole.
 #pragma once
 
 #include "bovit/config.hpp"
@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -112,5 +114,21 @@ class temp_dir {
   }
   std::filesystem::path path_;
 };
+
+// The whole content of a file ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// An empty folder under the system temp dir, left in place afterwards for inspection.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("bovit_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 }  // namespace bovit::test

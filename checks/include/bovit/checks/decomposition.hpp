@@ -10,6 +10,8 @@
 // terms involved (a sum of T products, or a difference of two nearby coefficients).
 #pragma once
 
+#include "bovit/model/parameters.hpp"
+
 #include "bovit/checks/result.hpp"
 
 #include <fmt/format.h>
@@ -68,6 +70,19 @@ check_result check_decomposition_identity(const trajectory<Real>& tr, exact_tole
                          "({}·ε·T·scale)",
                          worst_abs, tr.steps.size(), T, top, tol.identity);
   return r;
+}
+
+// Δu = (W_V − W_V⁽⁰⁾) w_O: how far W_V w_O has moved from initialisation (w_O fixed).
+template <real_scalar Real>
+vector<Real> value_change(const parameters<Real>& initial, const parameters<Real>& now) {
+  const std::size_t d = now.W_V.shape(0), dv = now.w_O.size();
+  vector<Real> du = vector<Real>::from_shape({d});
+  for (std::size_t i = 0; i < d; ++i) {
+    Real a(0);
+    for (std::size_t j = 0; j < dv; ++j) a += (now.W_V(i, j) - initial.W_V(i, j)) * now.w_O(j);
+    du(i) = a;
+  }
+  return du;
 }
 
 // The d-space half of decomp.identity (dense engine): Δu = W_V w_O − W_V⁽⁰⁾ w_O lies in the span of
