@@ -77,6 +77,7 @@ void bm_step(benchmark::State& state, const size_spec& s, const std::string& kin
   const double rate = step_flops(kind, shape_of(cfg)) * double(state.iterations()) / seconds;
   state.counters["FLOPS"] = rate;
   state.counters["of_dgemm"] = rate / reference;
+  state.counters["dgemm_ref"] = reference;
   state.SetLabel(blas_label<Real>());
 }
 
