@@ -3,7 +3,8 @@
 // Gradient descent only adds multiples of training tokens to the weights, so
 //   W = W⁽⁰⁾ + Uᵀ A,  P = U W = P⁽⁰⁾ + G A,  G = U Uᵀ (T × T, computed once).
 // A step is P −= η G D′ and A −= η D′, where D′ is D with its value column scaled by ‖w_O‖²
-// (W_V w_O moves by −η ‖w_O‖² Uᵀ D_v). One BLAS-3 product of T × T × (2d_h + 1) per step.
+// (W_V w_O moves by −η ‖w_O‖² Uᵀ D_v). One BLAS-3 product of T × T × (2d_h + 1) per step, on D
+// itself, and a T × T matrix-vector correction of the value column.
 // Test tokens use the cross-Gram C = U_test Uᵀ: P_test = U_test W⁽⁰⁾ + C A (both computed once).
 #pragma once
 
@@ -29,24 +30,29 @@ class span_engine final : public engine<Real> {
     project_initial(U, this->P_);
     A_ = matrix<Real>::from_shape({T, w});
     A_.fill(Real(0));
-    scaled_ = matrix<Real>::from_shape({T, w});
+    dv_ = vector<Real>::from_shape({T});
+    gdv_ = vector<Real>::from_shape({T});
     wo2_ = this->w_O_norm_sq();
   }
 
   std::string_view name() const override { return "span"; }
 
+  // P −= η G D′ as one product with D itself plus a correction of the value column,
+  // P_v −= η (‖w_O‖² − 1) G D_v, so that D′ is never materialised.
   void descend(const Real& eta) override {
     const std::size_t T = A_.shape(0), w = A_.shape(1);
     const Real* D = this->D_.data();
-    Real* Ds = scaled_.data();
     Real* A = A_.data();
     const Real minus_eta = -eta;
     for (std::size_t a = 0; a < T; ++a) {
-      std::copy(D + a * w, D + a * w + w - 1, Ds + a * w);
-      Ds[a * w + w - 1] = wo2_ * D[a * w + w - 1];
-      axpy(w, minus_eta, Ds + a * w, A + a * w);
+      axpy(w - 1, minus_eta, D + a * w, A + a * w);
+      A[a * w + w - 1] -= eta * (wo2_ * D[a * w + w - 1]);
+      dv_(a) = D[a * w + w - 1];
     }
-    gemm(op::none, op::none, Real(-eta), gram_, scaled_, Real(1), this->P_);
+    gemm(op::none, op::none, minus_eta, gram_, this->D_, Real(1), this->P_);
+    gemv(gram_, dv_.data(), gdv_.data());
+    const Real c = eta * (wo2_ - Real(1));
+    for (std::size_t a = 0; a < T; ++a) this->P_(a, w - 1) -= c * gdv_(a);
   }
 
   parameters<Real> weights() const override {
@@ -110,7 +116,7 @@ class span_engine final : public engine<Real> {
   matrix<Real> W_V0_;
   matrix<Real> gram_;    // G = U Uᵀ
   matrix<Real> A_;       // [A_Q | A_K | a_V]
-  matrix<Real> scaled_;  // D′, reused every step
+  vector<Real> dv_, gdv_;  // D_v and G D_v, reused every step
   mutable matrix<Real> P0_test_, cross_;  // computed at the first test evaluation
   Real wo2_;
 };

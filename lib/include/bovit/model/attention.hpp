@@ -114,6 +114,90 @@ void axpy_rows(const Real* c, const Real* const* x, std::size_t n_x, std::size_t
 #endif
   for (; i < n_x; ++i) axpy(n, c[i], x[i], y);
 }
+
+// Z[l·n_k + i] = dot(q_l, k_i) for m rows q_l and n_k rows k_i: the logits of one sample. For
+// double, 4 × 4 blocks of dot products share each loaded chunk (four FMAs per load).
+template <real_scalar Real>
+void dot_table(const Real* const* q, std::size_t m, const Real* const* k, std::size_t n_k, std::size_t n, Real* Z) {
+  std::size_t l = 0;
+#if defined(__GNUC__)
+  if constexpr (std::same_as<Real, double>) {
+    const std::size_t n4 = n - n % 4;
+    for (; l + 4 <= m; l += 4) {
+      std::size_t i = 0;
+      for (; i + 4 <= n_k; i += 4) {
+        v4d acc[4][4] = {};
+        for (std::size_t j = 0; j < n4; j += 4) {
+          const v4d x0 = load4(k[i] + j), x1 = load4(k[i + 1] + j), x2 = load4(k[i + 2] + j),
+                    x3 = load4(k[i + 3] + j);
+          for (std::size_t a = 0; a < 4; ++a) {
+            const v4d qa = load4(q[l + a] + j);
+            acc[a][0] += qa * x0;
+            acc[a][1] += qa * x1;
+            acc[a][2] += qa * x2;
+            acc[a][3] += qa * x3;
+          }
+        }
+        for (std::size_t a = 0; a < 4; ++a)
+          for (std::size_t b = 0; b < 4; ++b) {
+            double z = hsum(acc[a][b]);
+            for (std::size_t j = n4; j < n; ++j) z += q[l + a][j] * k[i + b][j];
+            Z[(l + a) * n_k + i + b] = z;
+          }
+      }
+      for (; i < n_k; ++i)
+        for (std::size_t a = 0; a < 4; ++a) Z[(l + a) * n_k + i] = dot_kernel(q[l + a], k[i], n);
+    }
+  }
+#endif
+  for (; l < m; ++l) dot_rows(q[l], k, n_k, n, Z + l * n_k);
+}
+
+// C_r += Σ_p A[r·k + p] B_p for r < m (rows C_r and B_p given by pointers, n entries each): the
+// backward products dQ = dZ K and dK = dZᵀ Q of one sample. For double, blocks of 4 output rows ×
+// 8 columns stay in registers while all k input rows stream past, so each loaded chunk feeds four
+// FMAs.
+template <real_scalar Real>
+void gemm_rows(const Real* A, std::size_t m, std::size_t k, const Real* const* B, std::size_t n, Real* const* C) {
+  std::size_t r = 0;
+#if defined(__GNUC__)
+  if constexpr (std::same_as<Real, double>) {
+    const std::size_t n8 = n - n % 8;
+    for (; r + 4 <= m; r += 4) {
+      const double *a0 = A + r * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+      for (std::size_t j = 0; j < n8; j += 8) {
+        v4d c0a{}, c0b{}, c1a{}, c1b{}, c2a{}, c2b{}, c3a{}, c3b{};
+        for (std::size_t p = 0; p < k; ++p) {
+          const v4d xa = load4(B[p] + j), xb = load4(B[p] + j + 4);
+          c0a += a0[p] * xa;
+          c0b += a0[p] * xb;
+          c1a += a1[p] * xa;
+          c1b += a1[p] * xb;
+          c2a += a2[p] * xa;
+          c2b += a2[p] * xb;
+          c3a += a3[p] * xa;
+          c3b += a3[p] * xb;
+        }
+        store4(C[r] + j, load4(C[r] + j) + c0a);
+        store4(C[r] + j + 4, load4(C[r] + j + 4) + c0b);
+        store4(C[r + 1] + j, load4(C[r + 1] + j) + c1a);
+        store4(C[r + 1] + j + 4, load4(C[r + 1] + j + 4) + c1b);
+        store4(C[r + 2] + j, load4(C[r + 2] + j) + c2a);
+        store4(C[r + 2] + j + 4, load4(C[r + 2] + j + 4) + c2b);
+        store4(C[r + 3] + j, load4(C[r + 3] + j) + c3a);
+        store4(C[r + 3] + j + 4, load4(C[r + 3] + j + 4) + c3b);
+      }
+      for (std::size_t q = 0; q < 4; ++q)
+        for (std::size_t j = n8; j < n; ++j) {
+          double acc = 0;
+          for (std::size_t p = 0; p < k; ++p) acc += A[(r + q) * k + p] * B[p][j];
+          C[r + q][j] += acc;
+        }
+    }
+  }
+#endif
+  for (; r < m; ++r) axpy_rows(A + r * k, B, k, n, C[r]);
+}
 }  // namespace detail
 
 template <real_scalar Real>
@@ -125,20 +209,20 @@ void attention_forward(const matrix<Real>& P, const xt::xtensor<int, 2>& token_o
     st.f = vector<Real>::from_shape({N});
     st.lprime = vector<Real>::from_shape({N});
   }
-  std::vector<const Real*> k(M);
+  std::vector<const Real*> q(M), k(M);
   std::vector<Real> v(M);
   Real loss(0), errors(0);
   for (std::size_t n = 0; n < N; ++n) {
     for (std::size_t i = 0; i < M; ++i) {
       const Real* row = P.data() + static_cast<std::size_t>(token_of(n, i)) * w;
+      q[i] = row;
       k[i] = row + d_h;
       v[i] = row[2 * d_h];
     }
+    detail::dot_table(q.data(), M, k.data(), M, d_h, &st.S(n, 0, 0));
     Real f(0);
     for (std::size_t l = 0; l < M; ++l) {
-      const Real* q = P.data() + static_cast<std::size_t>(token_of(n, l)) * w;
       Real* z = &st.S(n, l, 0);
-      detail::dot_rows(q, k.data(), M, d_h, z);
       for (std::size_t i = 0; i < M; ++i) z[i] *= tau;
       softmax_inplace(z, M);
       for (std::size_t i = 0; i < M; ++i) f += z[i] * v[i];
@@ -164,7 +248,8 @@ void attention_backward(const matrix<Real>& P, const xt::xtensor<int, 2>& token_
   D.fill(Real(0));
   std::vector<std::size_t> r(M);
   std::vector<const Real*> q(M), k(M);
-  std::vector<Real> v(M), sbar(M), dz(M * M), col(M);
+  std::vector<Real*> dq(M), dk(M);
+  std::vector<Real> v(M), sbar(M), dz(M * M), dzt(M * M);
   for (std::size_t n = 0; n < N; ++n) {
     for (std::size_t i = 0; i < M; ++i) {
       r[i] = static_cast<std::size_t>(token_of(n, i));
@@ -184,12 +269,14 @@ void attention_backward(const matrix<Real>& P, const xt::xtensor<int, 2>& token_
       }
       for (std::size_t i = 0; i < M; ++i) dz[l * M + i] = scale * s[i] * (v[i] - v_hat);
     }
-    for (std::size_t i = 0; i < M; ++i) D.data()[r[i] * w + 2 * d_h] += g * (sbar[i] / Real(M));
-    for (std::size_t l = 0; l < M; ++l) detail::axpy_rows(&dz[l * M], k.data(), M, d_h, D.data() + r[l] * w);
     for (std::size_t i = 0; i < M; ++i) {
-      for (std::size_t l = 0; l < M; ++l) col[l] = dz[l * M + i];
-      detail::axpy_rows(col.data(), q.data(), M, d_h, D.data() + r[i] * w + d_h);
+      D.data()[r[i] * w + 2 * d_h] += g * (sbar[i] / Real(M));
+      dq[i] = D.data() + r[i] * w;
+      dk[i] = dq[i] + d_h;
+      for (std::size_t l = 0; l < M; ++l) dzt[i * M + l] = dz[l * M + i];
     }
+    detail::gemm_rows(dz.data(), M, M, k.data(), d_h, dq.data());   // dQ_l += Σ_i dZ_{l,i} k_i
+    detail::gemm_rows(dzt.data(), M, M, q.data(), d_h, dk.data());  // dK_i += Σ_l dZ_{l,i} q_l
   }
 }
 
