@@ -16,7 +16,7 @@
 namespace bovit::bench {
 
 // Why a combination is not run, or empty. Estimates from the generic loops' measured rates
-// (long double ≈ 1 GFLOP/s, mp50 ≈ 30 MFLOP/s on one core): see docs/performance.md.
+// (long double ≈ 0.7 GFLOP/s, mp50 ≈ 25 MFLOP/s on one core): see docs/performance.md.
 template <real_scalar Real>
 std::string skip_reason(const std::string& engine, const std::string& size) {
   if constexpr (std::same_as<Real, mp50>) {
