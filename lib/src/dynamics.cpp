@@ -56,7 +56,7 @@ void plot_dynamics(const config& cfg, const dynamics_series& s, const fs::path& 
   const int every = std::max(1, static_cast<int>(s.steps.size()) / 10);
   gp << "# Drawn by bovit (lib/src/dynamics.cpp). Data: dynamics.csv (mean and std over runs).\n";
   gp << "set terminal pngcairo size 1400,1500 enhanced font 'DejaVu Sans,12'\nset encoding utf8\n";
-  gp << "set output 'dynamics.png'\nset datafile separator ','\nset key tmargin center horizontal\n";
+  gp << "set output 'dynamics.png'\nset datafile separator ','\nset key bmargin center horizontal\nset bmargin 5\n";
   gp << "set grid lc rgb '#dddddd'\nset xlabel 'GD step t'\nset tics out nomirror\n";
   gp << fmt::format("set multiplot layout 3,2 title \"{}: N = {}, M = {}, d = {}, ‖μ‖ = {:g}, N·SNR² = {:.3g}\\nmean ± std "
                     "over {} runs, training sample 0 (y = +1); error bars every {} steps\" font ',14'\n",
@@ -75,7 +75,8 @@ void plot_dynamics(const config& cfg, const dynamics_series& s, const fs::path& 
   const std::string blue = "#1f77b4", red = "#d62728", green = "#2ca02c", purple = "#9467bd";
   gp << "set title '(a) loss'\nset ylabel 'logistic loss (nats)'\n";
   gp << "plot " << series(0, "training loss", blue) << ", " << series(1, "test loss", red) << "\n";
-  gp << "set title '(b) attention received (mean over the 3 queries)'\nset ylabel 'softmax weight'\n";
+  gp << fmt::format("set title '(b) attention received (mean over the {} queries)'\nset ylabel 'softmax weight'\n",
+                    cfg.data.M);
   gp << "plot " << series(2, "on μ_+ (token 1)", blue) << ", " << series(3, "on ξ_2 (token 2)", red) << "\n";
   gp << "set title '(c) value along w_O'\nset ylabel 'u^T W_V w_O'\n";
   gp << "plot " << series(4, "μ_+^T W_V w_O", blue) << ", " << series(5, "ξ_2^T W_V w_O", red) << "\n";
