@@ -28,8 +28,6 @@ void register_dynamics(CLI::App& app, int& exit_code) {
   cmd->callback([&exit_code, o] {
     exit_code = guarded([&] {
       const config cfg = resolve_config(o->run);
-      if (cfg.run.precision != "double")
-        throw config_error(fmt::format("run.precision = {}: dynamics runs in double precision only", cfg.run.precision));
       dynamics_series s;
       try {
         s = run_dynamics(cfg, o->runs, o->out, !o->no_plots);

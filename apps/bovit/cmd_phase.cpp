@@ -42,8 +42,6 @@ void register_phase_like(CLI::App& app, int& exit_code, const std::string& name,
       if (o->seeds > 0) cfg.grid.seeds = o->seeds;
       if (name == "mnist" && cfg.data.source != "mnist")
         throw config_error("bovit mnist: data.source must be \"mnist\" (use `bovit phase` for synthetic data)");
-      if (cfg.run.precision != "double")
-        throw config_error(fmt::format("run.precision = {}: sweeps run in double precision only", cfg.run.precision));
       if (cfg.data.source == "mnist") (void)make_dataset(cfg.data, cfg.run.seed);  // missing or bad IDX files: exit 2
       phase_options opt;
       opt.sweep.threads = o->threads;

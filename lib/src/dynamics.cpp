@@ -29,24 +29,29 @@ namespace {
 
 using run_table = std::vector<std::array<double, dynamics_quantities.size()>>;  // one row per step
 
-run_table one_run(const config& base, int r, std::string& error) {
-  config cfg = base;
-  cfg.run.seed = dynamics_seed(base.run.seed, r);
-  auto eng = build_engine<double>(cfg);
-  trajectory_recorder<double> rec({1, 1, true, ""});
-  observer<double>* obs[] = {&rec};
-  const auto res = train<double>(*eng, cfg.train, obs);
+template <real_scalar Real>
+run_table one_run_in(const config& cfg, int r, std::string& error) {
+  auto eng = build_engine<Real>(cfg);
+  trajectory_recorder<Real> rec({1, 1, true, ""});
+  observer<Real>* obs[] = {&rec};
+  const auto res = train<Real>(*eng, cfg.train, obs);
   if (!res.error.empty()) error = fmt::format("run {}: {}", r, res.error);
   const auto& traj = rec.result();
   const auto& tok = traj.frame.token_of;
   const int mu = tok(0, 0), xi2 = tok(0, 1);
+  const double nan = std::nan("");
+  auto d = [](const Real& x) { return to_double(x); };
   run_table t;
-  for (const auto& s : traj.steps) {
-    const double nan = std::nan("");
-    t.push_back({s.train_loss, s.test_loss ? *s.test_loss : nan, s.received(0, 0), s.received(0, 1), s.values(mu),
-                 s.values(xi2), s.qk_mu_mu, s.qk_mu_xi2, s.qk_xi_mu, s.qk_xi_xi2});
-  }
+  for (const auto& s : traj.steps)
+    t.push_back({d(s.train_loss), s.test_loss ? d(*s.test_loss) : nan, d(s.received(0, 0)), d(s.received(0, 1)),
+                 d(s.values(mu)), d(s.values(xi2)), d(s.qk_mu_mu), d(s.qk_mu_xi2), d(s.qk_xi_mu), d(s.qk_xi_xi2)});
   return t;
+}
+
+run_table one_run(const config& base, int r, std::string& error) {
+  config cfg = base;
+  cfg.run.seed = dynamics_seed(base.run.seed, r);
+  return with_precision(cfg.run.precision, [&]<class Real>() { return one_run_in<Real>(cfg, r, error); });
 }
 
 void plot_dynamics(const config& cfg, const dynamics_series& s, const fs::path& out) {

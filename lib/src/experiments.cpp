@@ -21,32 +21,40 @@ std::uint64_t cell_seed(std::uint64_t master, int N, double mu_norm, int seed_in
       .key();
 }
 
+namespace {
+template <real_scalar Real>
+cell_result train_cell(const config& cfg) {
+  auto eng = build_engine<Real>(cfg);
+  const auto r = train<Real>(*eng, cfg.train);
+  cell_result c;
+  c.N = cfg.data.N;
+  c.mu_norm = cfg.data.mu_norm;
+  c.snr = cfg.data.snr();
+  c.seed = cfg.run.seed;
+  c.train_loss = to_double(r.train_loss);
+  c.test_loss = to_double(r.test.loss);
+  c.test_error = to_double(r.test.error);
+  c.steps = r.steps;
+  c.converged = r.converged();
+  const auto& st = eng->state();
+  for (int n = 0; n < st.samples(); ++n) c.attn_signal += to_double(st.received(n, 0));
+  c.attn_signal /= st.samples();
+  if (!r.error.empty()) {
+    c.converged = false;
+    c.test_loss = c.train_loss = std::nan("");
+  }
+  return c;
+}
+}  // namespace
+
 cell_result run_cell(const config& base, int N, double mu_norm, int seed_index) {
   config cfg = base;
   cfg.data.N = N;
   cfg.data.mu_norm = mu_norm;
   cfg.run.seed = cell_seed(base.run.seed, N, mu_norm, seed_index);
   cfg.validate();
-  auto eng = build_engine<double>(cfg);
-  const auto r = train<double>(*eng, cfg.train);
-  cell_result c;
-  c.N = N;
-  c.mu_norm = mu_norm;
-  c.snr = cfg.data.snr();
+  cell_result c = with_precision(cfg.run.precision, [&]<class Real>() { return train_cell<Real>(cfg); });
   c.seed_index = seed_index;
-  c.seed = cfg.run.seed;
-  c.train_loss = r.train_loss;
-  c.test_loss = r.test.loss;
-  c.test_error = r.test.error;
-  c.steps = r.steps;
-  c.converged = r.converged();
-  const auto& st = eng->state();
-  for (int n = 0; n < st.samples(); ++n) c.attn_signal += st.received(n, 0);
-  c.attn_signal /= st.samples();
-  if (!r.error.empty()) {
-    c.converged = false;
-    c.test_loss = c.train_loss = std::nan("");
-  }
   return c;
 }
 
