@@ -20,6 +20,17 @@
 namespace bovit::cli {
 namespace {
 
+// The first n code points of a UTF-8 string (fmt pads by code points, so columns stay aligned).
+std::string clip_utf8(const std::string& s, std::size_t n) {
+  std::size_t bytes = 0, points = 0;
+  while (bytes < s.size() && points < n) {
+    ++bytes;
+    while (bytes < s.size() && (static_cast<unsigned char>(s[bytes]) & 0xC0) == 0x80) ++bytes;
+    ++points;
+  }
+  return s.substr(0, bytes);
+}
+
 std::string num(double x) {
   if (std::isnan(x)) return "-";
   if (x == std::round(x) && std::abs(x) < 1e7) return fmt::format("{}", static_cast<long long>(x));
@@ -64,7 +75,7 @@ int run_check(const checks::suite_options& opt, const std::string& json_path) {
     for (const auto& [k, v] : rows.front()->result.values)
       keys += fmt::format("{}{}={}", keys.empty() ? "" : " ", k, num(mean_of(rows, k)));
     const auto& r = rows.front()->result;
-    fmt::print("{:<31} {:<30} {:<15} {:>3}/{:<2} {:>11} {:>11}  {}\n", r.id, r.paper_ref.substr(0, 30), key.second,
+    fmt::print("{:<31} {:<30} {:<15} {:>3}/{:<2} {:>11} {:>11}  {}\n", r.id, clip_utf8(r.paper_ref, 30), key.second,
                pass, rows.size(), num(r.measured), num(r.bound), keys);
   }
   // The stage timeline per preset (means over seeds).
