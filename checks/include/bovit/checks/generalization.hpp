@@ -24,40 +24,39 @@ const snapshot<Real>* last_with_test(const trajectory<Real>& tr) {
 }
 }  // namespace detail
 
+namespace detail {
+// Theorems 4.1 and 4.2 share one shape: training loss at most ε, and the final test loss on one
+// side of a bound (below for benign, above for harmful).
 template <real_scalar Real>
-check_result check_benign(const trajectory<Real>& tr, const check_config& cfg, double eps) {
-  auto r = make_result("gen.benign", "Thm 4.1");
-  const auto* s = detail::last_with_test(tr);
+check_result check_test_loss_side(const trajectory<Real>& tr, check_result r, double bound, bool below,
+                                  bool strict_train, double eps) {
+  const auto* s = last_with_test(tr);
   if (s == nullptr) return not_applicable(r, "no test loss recorded");
   const double test = to_double(*s->test_loss), train = to_double(s->train_loss);
   r.measured = test;
-  r.bound = cfg.benign_max_test_loss;
-  r.margin = cfg.benign_max_test_loss - test;
-  r.holds = test <= cfg.benign_max_test_loss && train < eps;
+  r.bound = bound;
+  r.margin = below ? bound - test : test - bound;
+  const bool trained = strict_train ? train < eps : train <= eps;
+  r.holds = r.margin >= 0 && trained;
   if (!r.holds) r.first_violation_step = s->step;
   r.values = {{"test_loss", test}};
-  r.detail = fmt::format("step {}: train loss {:.4g} (ε = {}), test loss {:.4g} ≤ {}? predicted γ/ρ̄ = {:.3g} ({})",
-                         s->step, train, eps, test, cfg.benign_max_test_loss, signal_noise_prediction(tr),
-                         predicted_benign(tr) ? "benign side" : "harmful side");
+  r.detail = fmt::format("step {}: train loss {:.4g} {} ε = {}, test loss {:.4g} {} {}? predicted γ/ρ̄ = {:.3g} ({})",
+                         s->step, train, strict_train ? "<" : "≤", eps, test, below ? "≤" : "≥", bound,
+                         signal_noise_prediction(tr), predicted_benign(tr) ? "benign side" : "harmful side");
   return r;
+}
+}  // namespace detail
+
+template <real_scalar Real>
+check_result check_benign(const trajectory<Real>& tr, const check_config& cfg, double eps) {
+  return detail::check_test_loss_side(tr, make_result("gen.benign", "Thm 4.1"), cfg.benign_max_test_loss, true,
+                                      true, eps);
 }
 
 template <real_scalar Real>
 check_result check_harmful(const trajectory<Real>& tr, const check_config& cfg, double eps) {
-  auto r = make_result("gen.harmful", "Thm 4.2");
-  const auto* s = detail::last_with_test(tr);
-  if (s == nullptr) return not_applicable(r, "no test loss recorded");
-  const double test = to_double(*s->test_loss), train = to_double(s->train_loss);
-  r.measured = test;
-  r.bound = cfg.harmful_min_test_loss;
-  r.margin = test - cfg.harmful_min_test_loss;
-  r.holds = test >= cfg.harmful_min_test_loss && train <= eps;
-  if (!r.holds) r.first_violation_step = s->step;
-  r.values = {{"test_loss", test}};
-  r.detail = fmt::format("step {}: train loss {:.4g} ≤ ε = {}, test loss {:.4g} ≥ {}? predicted γ/ρ̄ = {:.3g} ({})",
-                         s->step, train, eps, test, cfg.harmful_min_test_loss, signal_noise_prediction(tr),
-                         predicted_benign(tr) ? "benign side" : "harmful side");
-  return r;
+  return detail::check_test_loss_side(tr, make_result("gen.harmful", "Thm 4.2"), cfg.harmful_min_test_loss, false,
+                                      false, eps);
 }
 
 }  // namespace bovit::checks
