@@ -5,16 +5,14 @@
 #include "bovit/checks/gradient.hpp"
 #include "bovit/run.hpp"
 
+#include "bovit_test/fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 namespace bovit::checks {
 namespace {
 
-config preset(const std::string& name) {
-  config c = load_preset(name);
-  c.validate();
-  return c;
-}
+config preset(const std::string& name) { return test::validated_preset(name); }
 
 // A recorded theory-benign trajectory (every step), shared by the tests of this file.
 const trajectory<double>& benign_trajectory() {

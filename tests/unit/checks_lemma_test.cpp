@@ -9,6 +9,8 @@
 #include "bovit/checks/suite.hpp"
 #include "bovit/run.hpp"
 
+#include "bovit_test/fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,11 +19,7 @@
 namespace bovit::checks {
 namespace {
 
-config preset(const std::string& name) {
-  config c = load_preset(name);
-  c.validate();
-  return c;
-}
+config preset(const std::string& name) { return test::validated_preset(name); }
 
 trajectory<double> record(const config& cfg) {
   auto eng = build_engine<double>(cfg);

@@ -23,6 +23,13 @@ inline void showValue(const config& c, std::ostream& os) { os << to_json(c).dump
 
 namespace bovit::test {
 
+// A shipped preset, validated.
+inline config validated_preset(const std::string& name) {
+  config c = load_preset(name);
+  c.validate();
+  return c;
+}
+
 // A tiny synthetic problem: gaussian init with weights large enough that attention is far from
 // uniform (so every gradient block is non-trivial).
 inline config tiny_config(int N = 4, int M = 3, int d = 6, int d_h = 2, int d_v = 3) {

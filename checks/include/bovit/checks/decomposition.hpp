@@ -62,10 +62,7 @@ check_result check_decomposition_identity(const trajectory<Real>& tr, exact_tole
       detail::worst(r, err / allowance, s.step, top);
     }
   }
-  r.measured = top;
-  r.bound = 1;
-  r.margin = 1 - top;
-  r.holds = top <= 1;
+  settle_within_allowance(r, top);
   r.detail = fmt::format("max |V−V⁽⁰⁾−G a_V| = {:.3g} over {} steps × {} tokens; {:.3g} of the rounding allowance "
                          "({}·ε·T·scale)",
                          worst_abs, tr.steps.size(), T, top, tol.identity);
@@ -185,10 +182,7 @@ check_result check_decomposition_monotone(const trajectory<Real>& tr, exact_tole
       }
     }
   }
-  r.measured = top;
-  r.bound = 1;
-  r.margin = 1 - top;
-  r.holds = top <= 1;
+  settle_within_allowance(r, top);
   r.detail = fmt::format("γ±, ρ over {} steps: worst decrease {:.3g} of its rounding allowance, most negative value "
                          "{:.3g}, {} increments missing where the law predicts growth",
                          tr.steps.size(), top, most_negative, strict_failures);
@@ -220,10 +214,7 @@ check_result check_decomposition_rate(const trajectory<Real>& tr, exact_toleranc
     }
   }
   if (pairs == 0) return not_applicable(r, "no consecutive recorded steps (record.every must be 1)");
-  r.measured = top;
-  r.bound = 1;
-  r.margin = 1 - top;
-  r.holds = top <= 1;
+  settle_within_allowance(r, top);
   r.detail = fmt::format("{} one-step increments of γ±, ρ: worst error {:.3g} of the rounding allowance "
                          "(worst relative error {:.3g})",
                          pairs, top, worst_rel);

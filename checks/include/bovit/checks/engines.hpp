@@ -61,10 +61,7 @@ check_result check_engine_agreement(engine<Real>& a, engine<Real>& b, double eta
   }
   const auto ta = a.evaluate_test(), tb = b.evaluate_test();
   compare(to_double(ta.loss), to_double(tb.loss), std::abs(to_double(tb.loss)), steps, "test loss");
-  r.measured = top;
-  r.bound = 1;
-  r.margin = 1 - top;
-  r.holds = top <= 1;
+  settle_within_allowance(r, top);
   r.detail = fmt::format("{} vs {} over {} steps: worst relative difference {:.3g} ({}), {:.3g} of the allowance "
                          "256·ε·(t+1)",
                          a.name(), b.name(), steps, worst_rel, where, top);

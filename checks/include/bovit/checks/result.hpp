@@ -46,6 +46,15 @@ inline check_result make_result(std::string id, std::string paper_ref) {
   return r;
 }
 
+// Exact checks measure their worst error as a fraction of its rounding allowance: they hold when
+// that fraction (`worst`) is at most 1.
+inline void settle_within_allowance(check_result& r, double worst) {
+  r.measured = worst;
+  r.bound = 1;
+  r.margin = 1 - worst;
+  r.holds = worst <= 1;
+}
+
 // A check with nothing to measure (empty trajectory, missing data) fails with this detail.
 inline check_result not_applicable(check_result r, std::string why) {
   r.holds = false;
