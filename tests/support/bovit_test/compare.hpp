@@ -58,11 +58,11 @@ struct comparison {
   std::string report;  // one line per failing element (at most 8), plus the worst
 };
 
-// Compares `actual` against `expected` element by element. The floor of the relative error is
-// `floor_fraction` × max|expected| (so entries near zero are judged against the block's scale).
-template <real_scalar Real, class E1, class E2>
-comparison compare_rel(const E1& actual, const E2& expected, const Real& tol, const std::string& what,
-                       const Real& floor_fraction = Real(1e-3)) {
+// Compares `actual` against `expected` element by element, each difference divided by
+// scale_of(i): the shared loop of compare_rel and compare_scaled.
+template <real_scalar Real, class E1, class E2, class ScaleOf>
+comparison compare_with(const E1& actual, const E2& expected, const Real& tol, const std::string& what,
+                        ScaleOf scale_of) {
   comparison c;
   std::ostringstream log;
   if (actual.size() != expected.size()) {
@@ -72,16 +72,15 @@ comparison compare_rel(const E1& actual, const E2& expected, const Real& tol, co
     return c;
   }
   using std::abs;
-  Real top(0);
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    if (abs(Real(expected.data()[i])) > top) top = abs(Real(expected.data()[i]));
-  const Real floor = floor_fraction * top;
   int shown = 0;
   Real worst(0);
   std::size_t worst_at = 0;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const Real a(actual.data()[i]), b(expected.data()[i]);
-    const Real r = (is_finite(a) && is_finite(b)) ? rel_diff(a, b, floor) : std::numeric_limits<Real>::infinity();
+    const Real scale = scale_of(i);
+    const Real r = !(is_finite(a) && is_finite(b)) ? std::numeric_limits<Real>::infinity()
+                   : scale == Real(0)              ? abs(a - b)
+                                                   : abs(a - b) / scale;
     if (!(r <= worst)) {
       worst = r;
       worst_at = i;
@@ -90,13 +89,35 @@ comparison compare_rel(const E1& actual, const E2& expected, const Real& tol, co
       c.ok = false;
       if (shown++ < 8)
         log << what << "[" << i << "] (" << scalar_name<Real>() << "): actual " << show(a) << ", expected "
-            << show(b) << ", rel " << show(r) << " > tol " << show(tol) << "\n";
+            << show(b) << ", scale " << show(scale) << ", rel " << show(r) << " > tol " << show(tol) << "\n";
     }
   }
   c.worst = to_double(worst);
   if (!c.ok) log << what << ": worst rel error " << show(worst) << " at element " << worst_at << "\n";
   c.report = log.str();
   return c;
+}
+
+// Relative comparison. The floor of the relative error is `floor_fraction` × max|expected|, so
+// entries near zero are judged against the block's scale.
+template <real_scalar Real, class E1, class E2>
+comparison compare_rel(const E1& actual, const E2& expected, const Real& tol, const std::string& what,
+                       const Real& floor_fraction = Real(1e-3)) {
+  using std::abs;
+  using std::max;
+  Real top(0);
+  for (std::size_t i = 0; i < expected.size(); ++i) top = max(top, Real(abs(Real(expected.data()[i]))));
+  const Real floor = floor_fraction * top;
+  return compare_with(actual, expected, tol, what,
+                      [&](std::size_t i) { return max(Real(abs(Real(expected.data()[i]))), floor); });
+}
+
+// Comparison against a given scale per element (for example the size of the summands of a dot
+// product, when the result itself may cancel to near zero).
+template <real_scalar Real, class E1, class E2, class E3>
+comparison compare_scaled(const E1& actual, const E2& expected, const E3& scale, const Real& tol,
+                          const std::string& what) {
+  return compare_with(actual, expected, tol, what, [&](std::size_t i) { return Real(scale.data()[i]); });
 }
 
 template <real_scalar Real>
