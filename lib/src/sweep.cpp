@@ -1,4 +1,5 @@
 #include "bovit/experiments/sweep.hpp"
+#include "bovit/linalg.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ std::vector<sweep_cell> grid_cells(const config& cfg) {
 
 void set_blas_threads(int n) {
   if (openblas_set_num_threads) openblas_set_num_threads(n);
+  multiprecision_threads() = n;
 }
 
 const std::string& cells_csv_header() {

@@ -4,6 +4,7 @@
 // generic loops below, ordered for unit-stride inner loops. Matrices are row-major.
 #pragma once
 
+#include "bovit/linalg/limb_products.hpp"
 #include "bovit/scalar.hpp"
 
 #include <xtensor-blas/xblas.hpp>
@@ -152,8 +153,12 @@ void gemm(op op_a, op op_b, const Real& alpha, const matrix<Real>& a, const matr
     }
     xt::blas::gemm(a, b, c, ta, tb, alpha, beta);
   } else {
-    if constexpr (std::same_as<Real, mp50>) {  // setup products of double data: exact, then rounded once
+    if constexpr (std::same_as<Real, mp50>) {
+      // Products of double data (setup): exact, then rounded once. Others: on limbs, rounded once.
       if (k > 0 && detail::exact_double_gemm(ta, tb, alpha, a, b, beta, c)) return;
+      if (k > 0 && detail::limb_gemm(ta, tb, m, n, k, alpha, a.data(), a.shape(1), b.data(), b.shape(1), beta,
+                                     c.data()))
+        return;
     }
     const Real* pa = a.data();
     const Real* pb = b.data();
@@ -237,9 +242,12 @@ Real dot(const Real* x, const Real* y, std::size_t n) {
   return acc;
 }
 
-// y := y + alpha x over n entries (4-wide vectors for double under GCC/Clang).
+// y := y + alpha x over n entries (4-wide vectors for double under GCC/Clang; mp50 on limbs).
 template <real_scalar Real>
 void axpy(std::size_t n, const Real& alpha, const Real* x, Real* y) {
+  if constexpr (std::same_as<Real, mp50>) {
+    if (detail::limb_axpy(n, alpha, x, y)) return;
+  }
   std::size_t i = 0;
 #if defined(__GNUC__)
   if constexpr (std::same_as<Real, double>) {

@@ -116,9 +116,13 @@ void axpy_rows(const Real* c, const Real* const* x, std::size_t n_x, std::size_t
 }
 
 // Z[l·n_k + i] = dot(q_l, k_i) for m rows q_l and n_k rows k_i: the logits of one sample. For
-// double, 4 × 4 blocks of dot products share each loaded chunk (four FMAs per load).
+// double, 4 × 4 blocks of dot products share each loaded chunk (four FMAs per load); mp50 sums on
+// limbs, rounding once per logit.
 template <real_scalar Real>
 void dot_table(const Real* const* q, std::size_t m, const Real* const* k, std::size_t n_k, std::size_t n, Real* Z) {
+  if constexpr (std::same_as<Real, mp50>) {
+    if (limb_dot_table(q, m, k, n_k, n, Z)) return;
+  }
   std::size_t l = 0;
 #if defined(__GNUC__)
   if constexpr (std::same_as<Real, double>) {
@@ -156,9 +160,12 @@ void dot_table(const Real* const* q, std::size_t m, const Real* const* k, std::s
 // C_r += Σ_p A[r·k + p] B_p for r < m (rows C_r and B_p given by pointers, n entries each): the
 // backward products dQ = dZ K and dK = dZᵀ Q of one sample. For double, blocks of 4 output rows ×
 // 8 columns stay in registers while all k input rows stream past, so each loaded chunk feeds four
-// FMAs.
+// FMAs; mp50 sums on limbs, rounding once per entry.
 template <real_scalar Real>
 void gemm_rows(const Real* A, std::size_t m, std::size_t k, const Real* const* B, std::size_t n, Real* const* C) {
+  if constexpr (std::same_as<Real, mp50>) {
+    if (limb_gemm_rows(A, m, k, B, n, C)) return;
+  }
   std::size_t r = 0;
 #if defined(__GNUC__)
   if constexpr (std::same_as<Real, double>) {
