@@ -1,7 +1,8 @@
 // Dense linear algebra on xtensor containers, generic in the scalar.
 //
-// `double` goes to OpenBLAS through xtensor-blas; every other scalar (long double, mp50) runs the
-// generic loops below, ordered for unit-stride inner loops. Matrices are row-major.
+// `double` goes to OpenBLAS through xtensor-blas; mp50 products go to the limb kernels of
+// linalg/limb_products.hpp (one rounding per result); long double, and mp50 operands that are not
+// finite, run the generic loops below, ordered for unit-stride inner loops. Matrices are row-major.
 #pragma once
 
 #include "bovit/linalg/limb_products.hpp"

@@ -37,7 +37,7 @@ constexpr std::string_view scalar_name() {
   else return "other";
 }
 
-// True where the scalar reaches OpenBLAS; every other type runs the generic loops.
+// True where the scalar reaches OpenBLAS (mp50 has its own limb kernels; long double the generic loops).
 template <real_scalar Real>
 inline constexpr bool uses_blas = std::same_as<Real, double>;
 

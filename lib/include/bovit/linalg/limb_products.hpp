@@ -2,10 +2,10 @@
 //
 // Boost rounds after every multiply and every add (≈ 130 ns per multiply-add). Here each operand is
 // unpacked once into sign, exponent and its 168-bit mantissa (3 limbs); each product is formed
-// exactly (6 limbs) and added into a 384-bit two's-complement window whose top lies 64 bits above
+// exactly (6 limbs) and added into a 320-bit two's-complement window whose top lies 64 bits above
 // the largest product of the sum; the window is rounded once, to nearest even. Bits that fall
-// below the window are at least 2^-318 times the largest product, so a sum of k products has error
-// ≤ ½ ulp + k · 2^-318 · max|a_p b_p|, far inside the ≈ k · 2^-167 · Σ|a_p b_p| of the generic loop.
+// below the window are at least 2^-255 times the largest product, so a sum of k products has error
+// ≤ ½ ulp + k · 2^-255 · max|a_p b_p|, far inside the ≈ k · 2^-167 · Σ|a_p b_p| of the generic loop.
 #pragma once
 
 #include "bovit/scalar.hpp"
@@ -68,32 +68,31 @@ constexpr limb_number unit_limb_number() {  // 1 = 2^167 · 2^-167
   return one;
 }
 
-// A 384-bit fixed-point sum, value = w · 2^base (w two's complement, least significant limb first).
+// A 320-bit fixed-point sum, value = w · 2^base (w two's complement, least significant limb first).
 class limb_window {
  public:
-  static constexpr int limbs = 6;
+  static constexpr int limbs = 5;
 
   // Places the window for products whose exponents e_a + e_b are at most `top_exponent`.
   void reset(std::int64_t top_exponent) {
     std::fill(w_, w_ + limbs, 0);
-    base_ = top_exponent + 16;  // largest product (< 2^336 · 2^top) ends at bit 319
+    base_ = top_exponent + 80;  // largest product (< 2^336 · 2^top) ends at bit 255
   }
 
   void add_product(const limb_number& a, const limb_number& b) {
     const std::int64_t s = base_ - (a.e + b.e);  // right shift of the product into the window
     if (s >= 336) return;                        // entirely below the window (or a zero)
-    std::uint64_t p[8];                          // the product, two zero limbs above
+    std::uint64_t p[12];  // the product, zero limbs above
     multiply(a.m, b.m, p);
-    p[6] = p[7] = 0;
+    for (int j = 6; j < 12; ++j) p[j] = 0;
     const int q = static_cast<int>(s >> 6), r = static_cast<int>(s & 63);
-    // Shifted product t = p >> s (limbs q … 5 of p move down to 0 … 5 − q); then conditionally
-    // negated (two's complement) and added, without a branch on the sign.
+    // Shifted product t = p >> s, conditionally negated (two's complement) and added, without a
+    // branch on the sign or on r = 0.
     const std::uint64_t neg = -static_cast<std::uint64_t>(a.neg != b.neg);
     const std::uint64_t* src = p + q;
     unsigned __int128 carry = neg & 1;
     for (int j = 0; j < limbs; ++j) {
-      const std::uint64_t lo = j + q < 6 ? src[j] : 0, hi = j + q + 1 < 6 ? src[j + 1] : 0;
-      const std::uint64_t t = r ? (lo >> r) | (hi << (64 - r)) : lo;
+      const std::uint64_t t = (src[j] >> r) | ((src[j + 1] << 1) << (63 - r));
       const unsigned __int128 d = static_cast<unsigned __int128>(w_[j]) + (t ^ neg) + carry;
       w_[j] = static_cast<std::uint64_t>(d);
       carry = d >> 64;
@@ -102,22 +101,23 @@ class limb_window {
 
   // The sum, rounded once to nearest (ties to even), written into `out`.
   void round_into(mp50& out) const {
+    // m = |w|, in one carry chain (limb by limb: the window was just written limb by limb, and a
+    // wide load of it would stall on store forwarding).
     std::uint64_t m[limbs + 1];
-    std::copy(w_, w_ + limbs, m);
-    m[limbs] = 0;
-    const bool neg = m[limbs - 1] >> 63;
-    if (neg) {  // magnitude of the two's complement
-      unsigned __int128 carry = 1;
-      for (int j = 0; j < limbs; ++j) {
-        const unsigned __int128 d = static_cast<unsigned __int128>(~m[j]) + carry;
-        m[j] = static_cast<std::uint64_t>(d);
-        carry = d >> 64;
-      }
+    const bool neg = w_[limbs - 1] >> 63;
+    const std::uint64_t flip = -static_cast<std::uint64_t>(neg);
+    unsigned __int128 carry = neg;
+    for (int j = 0; j < limbs; ++j) {
+      const unsigned __int128 d = static_cast<unsigned __int128>(w_[j] ^ flip) + carry;
+      m[j] = static_cast<std::uint64_t>(d);
+      carry = d >> 64;
     }
+    m[limbs] = 0;
     int top_limb = limbs - 1;
     while (top_limb >= 0 && m[top_limb] == 0) --top_limb;
     if (top_limb < 0) {
-      out = 0;
+      out.backend().exponent() = mp50_backend::exponent_zero;
+      out.backend().sign() = false;
       return;
     }
     const int h = 64 * top_limb + 63 - std::countl_zero(m[top_limb]);  // highest set bit
@@ -153,7 +153,8 @@ class limb_window {
     }
     mp50_backend& b = out.backend();
     b.bits().resize(3, 3);
-    std::copy(mant, mant + 3, b.bits().limbs());
+    auto* limbs_out = b.bits().limbs();
+    limbs_out[0] = mant[0], limbs_out[1] = mant[1], limbs_out[2] = mant[2];
     b.bits().normalize();
     b.exponent() = static_cast<typename mp50_backend::exponent_type>(exponent);
     b.sign() = neg;
