@@ -10,8 +10,10 @@
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 namespace bovit {
@@ -184,6 +186,19 @@ TEST(LimbProducts, AxpyRoundsOncePerEntry) {
   for (int i = 0; i < 3; ++i) expected[i] = mp50(mp120(y[i]) + mp120(alpha) * mp120(x[i]));
   axpy(3, alpha, x.data(), y.data());
   for (int i = 0; i < 3; ++i) EXPECT_EQ(y[i], expected[i]) << "entry " << i;
+}
+
+TEST(LimbThreadPool, RunsEveryTaskOnceAndRethrowsTheFirstError) {
+  auto& pool = detail::limb_thread_pool::instance();
+  std::vector<std::atomic<int>> hits(50);
+  pool.run(50, [&](int t) { ++hits[t]; });
+  for (int t = 0; t < 50; ++t) EXPECT_EQ(hits[t].load(), 1) << "task " << t;
+  EXPECT_THROW(pool.run(4, [](int t) {
+    if (t == 3) throw std::runtime_error("task 3");
+  }), std::runtime_error);
+  std::atomic<int> after{0};
+  pool.run(8, [&](int) { ++after; });  // still usable
+  EXPECT_EQ(after.load(), 8);
 }
 
 }  // namespace

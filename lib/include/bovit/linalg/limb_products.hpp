@@ -18,10 +18,12 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace bovit {
@@ -216,7 +218,8 @@ class limb_thread_pool {
   int workers() const { return static_cast<int>(threads_.size()); }
 
   // Runs task(t) for t in [0, tasks) on the caller and up to workers() threads; returns when all
-  // are done. A second caller that finds the pool busy runs its tasks itself.
+  // are done and rethrows the first exception of a task. A second caller that finds the pool busy
+  // runs its tasks itself.
   void run(int tasks, const std::function<void(int)>& task) {
     std::unique_lock busy(dispatch_, std::try_to_lock);
     if (!busy.owns_lock() || tasks <= 1) {
@@ -232,11 +235,19 @@ class limb_thread_pool {
       ++generation_;
     }
     wake_.notify_all();
-    task(0);
+    std::exception_ptr first;
+    try {
+      task(0);
+    } catch (...) {
+      first = std::current_exception();
+    }
     take_tasks();
     std::unique_lock lock(mutex_);
     done_.wait(lock, [&] { return pending_ == 0; });
     task_ = nullptr;
+    if (!first) first = std::exchange(error_, nullptr);
+    error_ = nullptr;
+    if (first) std::rethrow_exception(first);
   }
 
   ~limb_thread_pool() {
@@ -262,8 +273,14 @@ class limb_thread_pool {
         t = next_++;
         task = task_;
       }
-      (*task)(t);
+      std::exception_ptr error;
+      try {
+        (*task)(t);
+      } catch (...) {
+        error = std::current_exception();
+      }
       std::lock_guard lock(mutex_);
+      if (error && !error_) error_ = error;
       if (--pending_ == 0) done_.notify_all();
     }
   }
@@ -286,6 +303,7 @@ class limb_thread_pool {
   const std::function<void(int)>* task_ = nullptr;
   int tasks_ = 0, next_ = 0, pending_ = 0;
   std::uint64_t generation_ = 0;
+  std::exception_ptr error_;
   bool stop_ = false;
 };
 
