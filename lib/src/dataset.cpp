@@ -1,9 +1,11 @@
 #include "bovit/data/dataset.hpp"
 
 #include "bovit/data/mnist.hpp"
+#include "bovit/parallel.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace bovit {
@@ -78,15 +80,17 @@ void fill_noise(const data_config& cfg, token_set<double>& set, int n, int first
   }
 }
 
-token_set<double> make_split(const data_config& cfg, int n_samples, rng_stream stream, const signal_pair& s,
-                             const std::vector<std::vector<double>>* images) {
+// A split without its noise rows: labels, signal rows (zero-padded), token_of(n, 0). The noise
+// rows are left to fill_noise, which writes every entry.
+token_set<double> start_split(const data_config& cfg, int n_samples, rng_stream stream, const signal_pair& s,
+                              const std::vector<std::vector<double>>* images) {
   const bool shared = images == nullptr;
   const int signal_rows = shared ? 2 : n_samples;
   const int T = signal_rows + n_samples * (cfg.M - 1);
   const auto d = static_cast<std::size_t>(cfg.d);
   token_set<double> set;
   set.U = matrix<double>::from_shape({static_cast<std::size_t>(T), d});
-  set.U.fill(0.0);
+  std::fill(set.U.data(), set.U.data() + static_cast<std::size_t>(signal_rows) * d, 0.0);
   set.token_of = xt::xtensor<int, 2>::from_shape({static_cast<std::size_t>(n_samples), static_cast<std::size_t>(cfg.M)});
   const auto labels = make_labels(cfg, n_samples, stream.split("labels"));
   set.y = vector<double>::from_shape({static_cast<std::size_t>(n_samples)});
@@ -106,14 +110,36 @@ token_set<double> make_split(const data_config& cfg, int n_samples, rng_stream s
       std::copy(img.begin(), img.end(), set.U.data() + static_cast<std::size_t>(n) * d);
       set.token_of(n, 0) = n;
     }
-    fill_noise(cfg, set, n, signal_rows + n * (cfg.M - 1), stream.split(static_cast<std::uint64_t>(n)), s);
   }
   return set;
 }
 
+// The noise of every training and test sample, each from its own sub-stream, on `threads`
+// threads (1 when the draw is small): the result does not depend on the thread count.
+void fill_all_noise(const data_config& cfg, dataset<double>& out, const seed_streams& streams, const signal_pair& s,
+                    int threads) {
+  const int N = out.train.samples(), N_test = out.test.samples();
+  const auto total = static_cast<std::size_t>(N + N_test);
+  const double normals = static_cast<double>(total) * (cfg.M - 1) * cfg.d;
+  if (threads <= 0) threads = normals >= 65536 ? draw_threads() : 1;
+  const int first_train = out.train.distinct_tokens() - N * (cfg.M - 1);
+  const int first_test = out.test.distinct_tokens() - N_test * (cfg.M - 1);
+  parallel_blocks(total, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const int n = static_cast<int>(k);
+      if (n < N)
+        fill_noise(cfg, out.train, n, first_train + n * (cfg.M - 1), streams.train.split(static_cast<std::uint64_t>(n)),
+                   s);
+      else
+        fill_noise(cfg, out.test, n - N, first_test + (n - N) * (cfg.M - 1),
+                   streams.test.split(static_cast<std::uint64_t>(n - N)), s);
+    }
+  });
+}
+
 }  // namespace
 
-dataset<double> make_dataset(const data_config& cfg, std::uint64_t seed) {
+dataset<double> make_dataset(const data_config& cfg, std::uint64_t seed, int threads) {
   const seed_streams streams(seed);
   dataset<double> out;
   out.mu_norm = cfg.mu_norm;
@@ -125,13 +151,15 @@ dataset<double> make_dataset(const data_config& cfg, std::uint64_t seed) {
     const auto test_labels = make_labels(cfg, cfg.N_test, streams.test.split("labels"));
     const auto train_images = mnist_signal_tokens(cfg, train_labels, "train", streams.train.split("images"));
     const auto test_images = mnist_signal_tokens(cfg, test_labels, "t10k", streams.test.split("images"));
-    out.train = make_split(cfg, cfg.N, streams.train, none, &train_images);
-    out.test = make_split(cfg, cfg.N_test, streams.test, none, &test_images);
+    out.train = start_split(cfg, cfg.N, streams.train, none, &train_images);
+    out.test = start_split(cfg, cfg.N_test, streams.test, none, &test_images);
+    fill_all_noise(cfg, out, streams, none, threads);
     return out;
   }
   const auto s = make_signals(cfg, streams.signals);
-  out.train = make_split(cfg, cfg.N, streams.train, s, nullptr);
-  out.test = make_split(cfg, cfg.N_test, streams.test, s, nullptr);
+  out.train = start_split(cfg, cfg.N, streams.train, s, nullptr);
+  out.test = start_split(cfg, cfg.N_test, streams.test, s, nullptr);
+  fill_all_noise(cfg, out, streams, s, threads);
   return out;
 }
 

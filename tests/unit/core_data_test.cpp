@@ -1,5 +1,6 @@
 // The data model (spec §1): reproducibility, independent streams, labels, the noise profile,
-// orthogonal noise and the signal bases, and thread independence of generation.
+// orthogonal noise and the signal bases, and thread independence of generation (concurrent calls,
+// and the thread count of one call).
 #include "bovit/data/dataset.hpp"
 #include "bovit/model/parameters.hpp"
 
@@ -200,6 +201,31 @@ TEST(Data, ConcurrentGenerationMatchesSequential) {
     threads.emplace_back([&, i] { concurrent[i] = make_dataset(c, seeds[i]); });
   for (auto& t : threads) t.join();
   for (std::size_t i = 0; i < seeds.size(); ++i) EXPECT_TRUE(same_data(sequential[i], concurrent[i])) << "seed " << seeds[i];
+}
+
+// The noise and the initial weights are drawn on several threads (one sub-stream per sample and
+// per matrix): any thread count gives the same bits, orthogonal noise and both init schemes too.
+TEST(Data, DrawThreadCountDoesNotChangeTheBits) {
+  for (const bool orthogonal : {false, true}) {
+    auto c = small_data(7, 5, 48);
+    c.orthogonal_noise = orthogonal;
+    c.N_test = 11;
+    const auto one = make_dataset(c, 9, 1);
+    for (int threads : {2, 3, 64}) EXPECT_TRUE(same_data(one, make_dataset(c, 9, threads))) << threads;
+    EXPECT_TRUE(same_data(one, make_dataset(c, 9))) << "default thread count";
+  }
+  for (const char* init : {"gaussian", "uniform_fan_in"}) {
+    config cfg = test::tiny_config(4, 3, 40, 6, 5);
+    cfg.model.init = init;
+    const auto stream = seed_streams(cfg.run.seed).init;
+    const auto a = init_parameters(cfg, stream, 1);
+    for (int threads : {0, 2, 3}) {
+      const auto b = init_parameters(cfg, stream, threads);
+      EXPECT_TRUE(bit_identical(a.W_Q, b.W_Q) && bit_identical(a.W_K, b.W_K) && bit_identical(a.W_V, b.W_V) &&
+                  bit_identical(a.w_O, b.w_O))
+          << init << ", " << threads << " threads";
+    }
+  }
 }
 
 }  // namespace

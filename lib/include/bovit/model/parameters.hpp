@@ -5,6 +5,7 @@
 
 #include "bovit/config.hpp"
 #include "bovit/linalg.hpp"
+#include "bovit/parallel.hpp"
 #include "bovit/rng.hpp"
 
 #include <cmath>
@@ -35,26 +36,37 @@ matrix<double> draw_matrix(std::size_t rows, std::size_t cols, Draw&& draw) {
 
 // `uniform_fan_in`: every weight ~ U(±1/√fan_in), W_Q, W_K, W_V then divided by init_divisor.
 // `gaussian`: W_Q, W_K ~ N(0, σ_h²), W_V ~ N(0, σ_V²), w_O ~ N(0, σ_O²) (σ_O = 0 means 1/√d_v).
-inline parameters<double> init_parameters(const config& cfg, rng_stream stream) {
+// Each matrix has its own stream, so W_Q, W_K and W_V are drawn on up to `threads` threads
+// (0: draw_threads() when they are large enough to gain, else 1) with the same result.
+inline parameters<double> init_parameters(const config& cfg, rng_stream stream, int threads = 0) {
   const auto d = static_cast<std::size_t>(cfg.data.d);
   const auto h = static_cast<std::size_t>(cfg.model.d_h);
   const auto dv = static_cast<std::size_t>(cfg.model.d_v);
   auto sq = stream.split("W_Q"), sk = stream.split("W_K"), sv = stream.split("W_V"), so = stream.split("w_O");
   parameters<double> p;
-  if (cfg.model.init == "uniform_fan_in") {
-    const double b_in = 1.0 / std::sqrt(static_cast<double>(d)) / cfg.model.init_divisor;
-    const double b_out = 1.0 / std::sqrt(static_cast<double>(dv));
-    p.W_Q = detail::draw_matrix(d, h, [&] { return sq.uniform(-b_in, b_in); });
-    p.W_K = detail::draw_matrix(d, h, [&] { return sk.uniform(-b_in, b_in); });
-    p.W_V = detail::draw_matrix(d, dv, [&] { return sv.uniform(-b_in, b_in); });
-    p.w_O = vector<double>::from_shape({dv});
+  const bool uniform = cfg.model.init == "uniform_fan_in";
+  const double b_in = 1.0 / std::sqrt(static_cast<double>(d)) / cfg.model.init_divisor;
+  const double b_out = 1.0 / std::sqrt(static_cast<double>(dv));
+  auto draw = [&](std::size_t which) {
+    if (uniform) {
+      if (which == 0) p.W_Q = detail::draw_matrix(d, h, [&] { return sq.uniform(-b_in, b_in); });
+      if (which == 1) p.W_K = detail::draw_matrix(d, h, [&] { return sk.uniform(-b_in, b_in); });
+      if (which == 2) p.W_V = detail::draw_matrix(d, dv, [&] { return sv.uniform(-b_in, b_in); });
+    } else {
+      if (which == 0) p.W_Q = detail::draw_matrix(d, h, [&] { return cfg.model.sigma_h * sq.normal(); });
+      if (which == 1) p.W_K = detail::draw_matrix(d, h, [&] { return cfg.model.sigma_h * sk.normal(); });
+      if (which == 2) p.W_V = detail::draw_matrix(d, dv, [&] { return cfg.model.sigma_V * sv.normal(); });
+    }
+  };
+  if (threads <= 0) threads = d * (2 * h + dv) >= 65536 ? draw_threads() : 1;
+  parallel_blocks(3, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t m = begin; m < end; ++m) draw(m);
+  });
+  p.w_O = vector<double>::from_shape({dv});
+  if (uniform) {
     for (auto& x : p.w_O) x = so.uniform(-b_out, b_out);
   } else {
     const double s_o = cfg.model.sigma_O > 0 ? cfg.model.sigma_O : 1.0 / std::sqrt(static_cast<double>(dv));
-    p.W_Q = detail::draw_matrix(d, h, [&] { return cfg.model.sigma_h * sq.normal(); });
-    p.W_K = detail::draw_matrix(d, h, [&] { return cfg.model.sigma_h * sk.normal(); });
-    p.W_V = detail::draw_matrix(d, dv, [&] { return cfg.model.sigma_V * sv.normal(); });
-    p.w_O = vector<double>::from_shape({dv});
     for (auto& x : p.w_O) x = s_o * so.normal();
   }
   return p;
