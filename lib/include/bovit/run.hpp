@@ -14,8 +14,20 @@ namespace bovit {
 
 template <real_scalar Real>
 std::unique_ptr<engine<Real>> build_engine(const config& cfg, const dataset<double>& data) {
-  const auto init = init_parameters(cfg, seed_streams(cfg.run.seed).init);
-  return make_engine<Real>(cfg.run.engine, convert<Real>(data), convert<Real>(init), cfg.model);
+  auto init = init_parameters(cfg, seed_streams(cfg.run.seed).init);
+  if constexpr (std::same_as<Real, double>) return make_engine<Real>(cfg.run.engine, data, std::move(init), cfg.model);
+  else return make_engine<Real>(cfg.run.engine, convert<Real>(data), convert<Real>(init), cfg.model);
+}
+
+// The data are moved into the engine (no copy for double).
+template <real_scalar Real>
+std::unique_ptr<engine<Real>> build_engine(const config& cfg, dataset<double>&& data) {
+  if constexpr (std::same_as<Real, double>) {
+    return make_engine<Real>(cfg.run.engine, std::move(data), init_parameters(cfg, seed_streams(cfg.run.seed).init),
+                             cfg.model);
+  } else {
+    return build_engine<Real>(cfg, static_cast<const dataset<double>&>(data));
+  }
 }
 
 template <real_scalar Real>

@@ -14,9 +14,9 @@ class dense_engine final : public engine<Real> {
   using base = engine<Real>;
 
  public:
-  dense_engine(dataset<Real> data, const parameters<Real>& init, const model_config& model)
-      : base(std::move(data), init, model), W_V_(init.W_V) {
-    W_ = this->stack_weights(init);
+  // W_ is declared (so built) before W_V_ takes init.W_V over.
+  dense_engine(dataset<Real> data, parameters<Real> init, const model_config& model)
+      : base(std::move(data), init, model), W_(this->stack_weights(init)), W_V_(std::move(init.W_V)) {
     u0_ = xt::view(W_, xt::all(), 2 * this->d_h_);
     const auto& U = this->data_.train.U;
     this->P_ = matrix<Real>::from_shape({U.shape(0), W_.shape(1)});

@@ -16,6 +16,7 @@
 
 #include <xtensor/xview.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string_view>
 
@@ -109,15 +110,20 @@ class engine {
   virtual void refresh_projections() = 0;
   virtual void project_test(matrix<Real>& P_test) const = 0;
 
-  // [W_Q | W_K | W_V w_O] as one d × (2 d_h + 1) matrix.
+  // [W_Q | W_K | W_V w_O] as one d × (2 d_h + 1) matrix, filled row by row.
   matrix<Real> stack_weights(const parameters<Real>& p) const {
-    const std::size_t d = p.W_Q.shape(0);
-    matrix<Real> W = matrix<Real>::from_shape({d, 2 * d_h_ + 1});
-    xt::view(W, xt::all(), xt::range(0, d_h_)) = p.W_Q;
-    xt::view(W, xt::all(), xt::range(d_h_, 2 * d_h_)) = p.W_K;
+    const std::size_t d = p.W_Q.shape(0), h = d_h_, w = 2 * h + 1;
+    if (p.W_Q.shape(1) != h || p.W_K.shape(0) != d || p.W_K.shape(1) != h || p.W_V.shape(0) != d)
+      throw std::invalid_argument("engine: W_Q, W_K, W_V shapes disagree with d and d_h");
     vector<Real> u = vector<Real>::from_shape({d});
     gemv(p.W_V, p.w_O.data(), u.data());
-    xt::view(W, xt::all(), 2 * d_h_) = u;
+    matrix<Real> W = matrix<Real>::from_shape({d, w});
+    for (std::size_t i = 0; i < d; ++i) {
+      Real* row = W.data() + i * w;
+      std::copy_n(p.W_Q.data() + i * h, h, row);
+      std::copy_n(p.W_K.data() + i * h, h, row + h);
+      row[2 * h] = u(i);
+    }
     return W;
   }
 
@@ -132,7 +138,7 @@ class engine {
 };
 
 template <real_scalar Real>
-std::unique_ptr<engine<Real>> make_engine(const std::string& kind, dataset<Real> data, const parameters<Real>& init,
+std::unique_ptr<engine<Real>> make_engine(const std::string& kind, dataset<Real> data, parameters<Real> init,
                                           const model_config& model);
 
 }  // namespace bovit

@@ -19,8 +19,9 @@ class span_engine final : public engine<Real> {
   using base = engine<Real>;
 
  public:
-  span_engine(dataset<Real> data, const parameters<Real>& init, const model_config& model)
-      : base(std::move(data), init, model), W0_(this->stack_weights(init)), W_V0_(init.W_V) {
+  // W0_ is declared (so built) before W_V0_ takes init.W_V over.
+  span_engine(dataset<Real> data, parameters<Real> init, const model_config& model)
+      : base(std::move(data), init, model), W0_(this->stack_weights(init)), W_V0_(std::move(init.W_V)) {
     if (model.train_w_O) throw std::invalid_argument("span engine: w_O must be fixed (use the dense engine)");
     const auto& U = this->data_.train.U;
     const std::size_t T = U.shape(0), w = W0_.shape(1);
