@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <string>
@@ -177,6 +178,34 @@ TEST(Trainer, RecorderKeepsEveryKthStepAndTheLast) {
   }
   EXPECT_EQ(steps, (std::vector<int>{0, 4, 8, 10}));
   EXPECT_EQ(has_test, (std::vector<bool>{true, false, true, true}));
+}
+
+// The CLI records without keeping snapshots (no column logits) and the span recorder takes the
+// engine's Gram matrix: the CSV is byte for byte the one a keeping recorder writes, and the frame's
+// Gram matrix is the product U Uᵀ itself.
+TEST(Trainer, RecorderCsvDoesNotDependOnKeepingSnapshots) {
+  for (const char* kind : {"span", "dense"}) {
+    config cfg = test::tiny_config();
+    cfg.run.engine = kind;
+    cfg.train.max_steps = 6;
+    test::temp_dir dir("recorder");
+    const auto kept = (dir.path() / "kept.csv").string(), streamed = (dir.path() / "streamed.csv").string();
+    trajectory_recorder<double> keep({1, 2, true, kept}), stream({1, 2, false, streamed});
+    run(cfg, {&keep});
+    run(cfg, {&stream});
+    const auto csv = test::slurp(kept);
+    EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 7) << kind;
+    EXPECT_EQ(csv, test::slurp(streamed)) << kind;
+    EXPECT_TRUE(stream.result().steps.empty());
+    ASSERT_EQ(keep.result().steps.size(), 7u);
+    EXPECT_EQ(keep.result().steps.back().column_logits.size(), static_cast<std::size_t>(cfg.data.N * cfg.data.M));
+    auto eng = build_engine<double>(cfg);
+    const auto& U = eng->data().train.U;
+    matrix<double> G = matrix<double>::from_shape({U.shape(0), U.shape(0)});
+    gemm(op::none, op::transpose, 1.0, U, U, 0.0, G);
+    EXPECT_EQ(keep.result().frame.gram, G) << kind;
+    EXPECT_EQ(stream.result().frame.gram, G) << kind;
+  }
 }
 
 }  // namespace

@@ -102,6 +102,8 @@ class engine {
   const matrix<Real>& projections() const { return P_; }
   // D = ∂L_S/∂P of the last evaluate().
   const matrix<Real>& derivative() const { return D_; }
+  // The training Gram matrix G = U Uᵀ when the engine keeps it (span), else nullptr.
+  virtual const matrix<Real>* held_gram() const { return nullptr; }
   std::size_t d_h() const { return d_h_; }
   const vector<Real>& w_O() const { return w_O_; }
   Real w_O_norm_sq() const { return dot(w_O_.data(), w_O_.data(), w_O_.size()); }

@@ -77,6 +77,7 @@ class span_engine final : public engine<Real> {
   vector<Real> value_coefficients() const override { return xt::view(A_, xt::all(), 2 * this->d_h_); }
 
   const matrix<Real>& gram() const { return gram_; }
+  const matrix<Real>* held_gram() const override { return &gram_; }
   const matrix<Real>& coefficients() const { return A_; }
 
  private:

@@ -72,8 +72,10 @@ Real qk(const matrix<Real>& P, std::size_t h, int a, int b) {
 }
 }  // namespace detail
 
+// The column logits cost N M² d_h per row and only the in-memory checks read them: with_logits =
+// false leaves them empty (the CSV does not have them).
 template <real_scalar Real>
-snapshot<Real> take_snapshot(const step_record<Real>& r, bool with_coefficients) {
+snapshot<Real> take_snapshot(const step_record<Real>& r, bool with_coefficients, bool with_logits = true) {
   const auto& st = r.state;
   const auto& P = r.eng.projections();
   const auto& tok = r.eng.data().train.token_of;
@@ -103,6 +105,7 @@ snapshot<Real> take_snapshot(const step_record<Real>& r, bool with_coefficients)
   s.qk_mu_xi2 = detail::qk(P, h, mu, xi2);
   s.qk_xi_mu = detail::qk(P, h, xi3, mu);
   s.qk_xi_xi2 = detail::qk(P, h, xi3, xi2);
+  if (!with_logits) return s;
   s.column_logits = matrix<Real>::from_shape({N, M});
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t i = 0; i < M; ++i) {
@@ -121,8 +124,12 @@ trajectory_frame<Real> make_frame(const engine<Real>& eng, const train_config& t
   f.y = tr.y;
   f.plus_row = tr.plus_row;
   f.minus_row = tr.minus_row;
-  f.gram = matrix<Real>::from_shape({tr.U.shape(0), tr.U.shape(0)});
-  gemm(op::none, op::transpose, Real(1), tr.U, tr.U, Real(0), f.gram);
+  if (const auto* held = eng.held_gram()) {  // the span engine's G, the same product
+    f.gram = *held;
+  } else {
+    f.gram = matrix<Real>::from_shape({tr.U.shape(0), tr.U.shape(0)});
+    gemm(op::none, op::transpose, Real(1), tr.U, tr.U, Real(0), f.gram);
+  }
   f.eta = Real(train.eta);
   f.w_O_norm_sq = eng.w_O_norm_sq();
   f.M = tr.tokens_per_sample();
@@ -171,7 +178,7 @@ class trajectory_recorder final : public observer<Real> {
 
   action on_step(const step_record<Real>& r) override {
     if (r.step % opt_.every != 0 && !r.last) return action::proceed;
-    auto s = take_snapshot(r, coefficients_);
+    auto s = take_snapshot(r, coefficients_, opt_.keep);
     if (r.step == 0) traj_.frame.initial_values = s.values;
     const bool test_now = r.last || (opt_.test_every > 0 && rows_ % opt_.test_every == 0);
     if (test_now) {
