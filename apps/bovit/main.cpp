@@ -3,7 +3,18 @@
 
 #include "bovit/run.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // A run allocates and frees matrices of several MB (initial weights, test projections): keep
+  // freed memory in the heap for the next ones instead of unmapping it, which would cost a page
+  // fault per 4 KiB at their first touch.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
   CLI::App app{"bovit " + bovit::version() +
                ": benign overfitting of a one-layer vision transformer (Jiang et al., NeurIPS 2024)"};
   app.require_subcommand(1);
