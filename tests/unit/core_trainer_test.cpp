@@ -208,5 +208,30 @@ TEST(Trainer, RecorderCsvDoesNotDependOnKeepingSnapshots) {
   }
 }
 
+// The test set is evaluated once per weights: a second call before the next step returns the same
+// bits (and the same attention state), so the recorder's last row and the run's result agree; a
+// step invalidates it.
+TEST(Trainer, TestEvaluationIsHeldUntilTheNextStep) {
+  for (const char* kind : {"span", "dense"}) {
+    config cfg = test::tiny_config();
+    cfg.run.engine = kind;
+    auto eng = build_engine<double>(cfg);
+    eng->evaluate();
+    attention_state<double> first, second;
+    const auto a = eng->evaluate_test(&first), b = eng->evaluate_test(&second);
+    EXPECT_EQ(a.loss, b.loss) << kind;
+    EXPECT_EQ(first.S, second.S) << kind;
+    eng->descend(cfg.train.eta);
+    EXPECT_NE(eng->evaluate_test().loss, a.loss) << kind;
+
+    cfg.train.max_steps = 5;
+    cfg.train.stop_loss = 0;
+    trajectory_recorder<double> rec({1, 0, true, ""});
+    const auto r = run(cfg, {&rec});
+    ASSERT_TRUE(rec.result().steps.back().test_loss.has_value());
+    EXPECT_EQ(*rec.result().steps.back().test_loss, r.test.loss) << kind;
+  }
+}
+
 }  // namespace
 }  // namespace bovit

@@ -27,7 +27,8 @@ class dense_engine final : public engine<Real> {
 
   std::string_view name() const override { return "dense"; }
 
-  void descend(const Real& eta) override {
+ private:
+  void step(const Real& eta) override {
     const auto& U = this->data_.train.U;
     gemm(op::transpose, op::none, Real(1), U, this->D_, Real(0), grad_);
     const std::size_t d = W_.shape(0), w = W_.shape(1), h2 = 2 * this->d_h_, dv = this->w_O_.size();
@@ -45,6 +46,7 @@ class dense_engine final : public engine<Real> {
     for (std::size_t i = 0; i < d; ++i) W_(i, h2) = u_(i);
   }
 
+ public:
   parameters<Real> weights() const override {
     parameters<Real> p;
     p.W_Q = xt::view(W_, xt::all(), xt::range(0, this->d_h_));

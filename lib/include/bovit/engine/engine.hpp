@@ -17,6 +17,7 @@
 #include <xtensor/xview.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -56,15 +57,22 @@ class engine {
   }
 
   // W ← W − η ∇L_S with the gradient of the last evaluate().
-  virtual void descend(const Real& eta) = 0;
+  void descend(const Real& eta) {
+    step(eta);
+    ++weights_version_;
+  }
 
   // Loss and error on the test set at the current weights; `out` receives its attention state.
+  // Evaluated once per weights: a second call before the next descend returns the same result
+  // (so the recorder's last row and the run's result agree to the bit, and the work is not redone).
   test_metrics<Real> evaluate_test(attention_state<Real>* out = nullptr) const {
-    project_test(P_test_);
-    attention_state<Real> local;
-    attention_state<Real>& st = out ? *out : local;
-    attention_forward(P_test_, data_.test.token_of, data_.test.y, d_h_, tau_, st);
-    return {st.loss, st.error};
+    if (test_version_ != weights_version_) {
+      project_test(P_test_);
+      attention_forward(P_test_, data_.test.token_of, data_.test.y, d_h_, tau_, test_state_);
+      test_version_ = weights_version_;
+    }
+    if (out) *out = test_state_;
+    return {test_state_.loss, test_state_.error};
   }
 
   // The explicit weights (span: rebuilt as W⁽⁰⁾ + Uᵀ A).
@@ -135,8 +143,16 @@ class engine {
   bool train_w_O_;
   vector<Real> w_O_;
   matrix<Real> P_, D_;
-  mutable matrix<Real> P_test_;  // test projections, a cache of evaluate_test()
   attention_state<Real> state_;
+
+ private:
+  // The update of descend(); engines implement it.
+  virtual void step(const Real& eta) = 0;
+
+  std::uint64_t weights_version_ = 0;                  // descend() calls so far
+  mutable std::uint64_t test_version_ = ~std::uint64_t(0);  // weights_version_ of test_state_
+  mutable matrix<Real> P_test_;                        // test projections, a cache of evaluate_test()
+  mutable attention_state<Real> test_state_;
 };
 
 template <real_scalar Real>

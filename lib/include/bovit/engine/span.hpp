@@ -38,9 +38,10 @@ class span_engine final : public engine<Real> {
 
   std::string_view name() const override { return "span"; }
 
+ private:
   // P −= η G D′ as one product with D itself plus a correction of the value column,
   // P_v −= η (‖w_O‖² − 1) G D_v, so that D′ is never materialised.
-  void descend(const Real& eta) override {
+  void step(const Real& eta) override {
     const std::size_t T = A_.shape(0), w = A_.shape(1);
     const Real* D = this->D_.data();
     Real* A = A_.data();
@@ -56,6 +57,7 @@ class span_engine final : public engine<Real> {
     for (std::size_t a = 0; a < T; ++a) this->P_(a, w - 1) -= c * gdv_(a);
   }
 
+ public:
   parameters<Real> weights() const override {
     const auto& U = this->data_.train.U;
     const std::size_t h = this->d_h_, d = U.shape(1), dv = this->w_O_.size();
