@@ -121,7 +121,7 @@ void fill_all_noise(const data_config& cfg, dataset<double>& out, const seed_str
   const int N = out.train.samples(), N_test = out.test.samples();
   const auto total = static_cast<std::size_t>(N + N_test);
   const double normals = static_cast<double>(total) * (cfg.M - 1) * cfg.d;
-  if (threads <= 0) threads = normals >= 65536 ? draw_threads() : 1;
+  if (threads <= 0) threads = normals >= 65536 ? thread_budget() : 1;
   const int first_train = out.train.distinct_tokens() - N * (cfg.M - 1);
   const int first_test = out.test.distinct_tokens() - N_test * (cfg.M - 1);
   parallel_blocks(total, threads, [&](std::size_t begin, std::size_t end) {

@@ -107,7 +107,7 @@ dynamics_series run_dynamics(const config& cfg, int runs, const fs::path& out, b
   std::atomic<int> next{0};
   std::exception_ptr failure;
   std::mutex mu;
-  set_blas_threads(1);
+  set_thread_budget(1);
   auto worker = [&] {
     for (int r; (r = next++) < runs;) {
       try {

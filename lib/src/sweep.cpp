@@ -1,5 +1,5 @@
 #include "bovit/experiments/sweep.hpp"
-#include "bovit/linalg.hpp"
+#include "bovit/parallel.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -17,9 +17,6 @@
 #include <thread>
 #include <tuple>
 
-// Declared here rather than through <cblas.h>, whose enums clash with xtensor-blas's own; weak,
-// so that another BLAS links too (and the call is skipped).
-extern "C" __attribute__((weak)) void openblas_set_num_threads(int);
 
 namespace bovit {
 
@@ -39,10 +36,6 @@ std::vector<sweep_cell> grid_cells(const config& cfg) {
   return cells;
 }
 
-void set_blas_threads(int n) {
-  if (openblas_set_num_threads) openblas_set_num_threads(n);
-  multiprecision_threads() = n;
-}
 
 const std::string& cells_csv_header() {
   static const std::string h =
@@ -214,7 +207,7 @@ std::vector<cell_result> run_sweep(const config& cfg, const std::filesystem::pat
     if (!done[i]) todo.push_back(i);
   int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::max(1, std::min<int>(threads, static_cast<int>(todo.size())));
-  set_blas_threads(1);
+  set_thread_budget(1);
 
   std::atomic<std::size_t> next{0};
   std::atomic<int> finished{0};

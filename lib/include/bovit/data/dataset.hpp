@@ -63,7 +63,7 @@ struct seed_streams {
 
 // Generates training and test data in double (bit-identical for a seed, whatever the scalar or
 // thread count). For data.source = mnist the images are read from the IDX files. The noise is
-// drawn on `threads` threads (0: draw_threads() when the draw is large enough to gain, else 1).
+// drawn on `threads` threads (0: thread_budget() when the draw is large enough to gain, else 1).
 dataset<double> make_dataset(const data_config& cfg, std::uint64_t seed, int threads = 0);
 
 }  // namespace bovit

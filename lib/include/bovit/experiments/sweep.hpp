@@ -54,8 +54,5 @@ std::string format_cell_row(const cell_result& c);
 std::vector<cell_result> read_cells_csv(const std::filesystem::path& csv);
 void write_cells_csv(const std::filesystem::path& csv, const std::vector<cell_result>& cells);
 
-// Sets the threads of one product: OpenBLAS's (no effect with another BLAS) and the mp50 limb
-// products'. Sweeps set 1, since they run one training per thread.
-void set_blas_threads(int n);
 
 }  // namespace bovit

@@ -8,32 +8,19 @@
 // ≤ ½ ulp + k · 2^-255 · max|a_p b_p|, far inside the ≈ k · 2^-167 · Σ|a_p b_p| of the generic loop.
 #pragma once
 
+#include "bovit/parallel.hpp"
 #include "bovit/scalar.hpp"
 
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <functional>
 #include <limits>
-#include <mutex>
-#include <thread>
-#include <utility>
 #include <vector>
 
 namespace bovit {
-
-// Threads that the mp50 products may use; 0 means all hardware threads. Sweeps, which run one
-// training per thread already, set 1 (as they do for OpenBLAS).
-inline std::atomic<int>& multiprecision_threads() {
-  static std::atomic<int> n{0};
-  return n;
-}
 
 namespace detail {
 
@@ -207,120 +194,11 @@ inline void limb_dot(const limb_number* a, const limb_number* b, std::size_t k, 
   w.round_into(out);
 }
 
-// A fixed set of worker threads for the mp50 products, started on first use. Starting threads per
-// product would cost ~20 µs each time, as much as a small product itself.
-class limb_thread_pool {
- public:
-  static limb_thread_pool& instance() {
-    static limb_thread_pool pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) - 1);
-    return pool;
-  }
-  int workers() const { return static_cast<int>(threads_.size()); }
-
-  // Runs task(t) for t in [0, tasks) on the caller and up to workers() threads; returns when all
-  // are done and rethrows the first exception of a task. A second caller that finds the pool busy
-  // runs its tasks itself.
-  void run(int tasks, const std::function<void(int)>& task) {
-    std::unique_lock busy(dispatch_, std::try_to_lock);
-    if (!busy.owns_lock() || tasks <= 1) {
-      for (int t = 0; t < tasks; ++t) task(t);
-      return;
-    }
-    {
-      std::lock_guard lock(mutex_);
-      task_ = &task;
-      tasks_ = tasks;
-      next_ = 1;  // task 0 is the caller's
-      pending_ = tasks - 1;
-      ++generation_;
-    }
-    wake_.notify_all();
-    std::exception_ptr first;
-    try {
-      task(0);
-    } catch (...) {
-      first = std::current_exception();
-    }
-    take_tasks();
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
-    task_ = nullptr;
-    if (!first) first = std::exchange(error_, nullptr);
-    error_ = nullptr;
-    if (first) std::rethrow_exception(first);
-  }
-
-  ~limb_thread_pool() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
- private:
-  explicit limb_thread_pool(int n) {
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
-  }
-  void take_tasks() {
-    for (;;) {
-      int t;
-      const std::function<void(int)>* task;
-      {
-        std::lock_guard lock(mutex_);
-        if (!task_ || next_ >= tasks_) return;
-        t = next_++;
-        task = task_;
-      }
-      std::exception_ptr error;
-      try {
-        (*task)(t);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      std::lock_guard lock(mutex_);
-      if (error && !error_) error_ = error;
-      if (--pending_ == 0) done_.notify_all();
-    }
-  }
-  void work() {
-    std::uint64_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
-      }
-      take_tasks();
-    }
-  }
-
-  std::vector<std::thread> threads_;
-  std::mutex dispatch_, mutex_;
-  std::condition_variable wake_, done_;
-  const std::function<void(int)>* task_ = nullptr;
-  int tasks_ = 0, next_ = 0, pending_ = 0;
-  std::uint64_t generation_ = 0;
-  std::exception_ptr error_;
-  bool stop_ = false;
-};
-
-// Runs body(begin, end) over [0, n) in up to multiprecision_threads() parts when `work` (in
-// multiply-adds, counting a rounding as two) pays for the hand-over. Each index is handled by one
-// thread only, so results do not depend on the thread count.
+// Runs body(begin, end) over [0, n) in up to thread_budget() blocks when `work` (in
+// multiply-adds, counting a rounding as two) pays for the hand-over to the pool.
 template <class Body>
 void limb_parallel_for(std::size_t n, double work, Body&& body) {
-  const int setting = multiprecision_threads().load();
-  auto& pool = limb_thread_pool::instance();
-  const int available = pool.workers() + 1;
-  const int parts = static_cast<int>(std::min<std::size_t>(n, static_cast<std::size_t>(setting > 0 ? std::min(setting, available) : available)));
-  if (parts <= 1 || work < 2e3) {
-    body(std::size_t(0), n);
-    return;
-  }
-  pool.run(parts, [&](int t) { body(n * t / parts, n * (t + 1) / parts); });
+  parallel_blocks(n, work < 2e3 ? 1 : thread_budget(), body);
 }
 
 // Reused buffers of unpacked operands, one set per thread: no allocation (and no first touch of

@@ -37,7 +37,7 @@ matrix<double> draw_matrix(std::size_t rows, std::size_t cols, Draw&& draw) {
 // `uniform_fan_in`: every weight ~ U(±1/√fan_in), W_Q, W_K, W_V then divided by init_divisor.
 // `gaussian`: W_Q, W_K ~ N(0, σ_h²), W_V ~ N(0, σ_V²), w_O ~ N(0, σ_O²) (σ_O = 0 means 1/√d_v).
 // Each matrix has its own stream, so W_Q, W_K and W_V are drawn on up to `threads` threads
-// (0: draw_threads() when they are large enough to gain, else 1) with the same result.
+// (0: thread_budget() when they are large enough to gain, else 1) with the same result.
 inline parameters<double> init_parameters(const config& cfg, rng_stream stream, int threads = 0) {
   const auto d = static_cast<std::size_t>(cfg.data.d);
   const auto h = static_cast<std::size_t>(cfg.model.d_h);
@@ -58,7 +58,7 @@ inline parameters<double> init_parameters(const config& cfg, rng_stream stream, 
       if (which == 2) p.W_V = detail::draw_matrix(d, dv, [&] { return cfg.model.sigma_V * sv.normal(); });
     }
   };
-  if (threads <= 0) threads = d * (2 * h + dv) >= 65536 ? draw_threads() : 1;
+  if (threads <= 0) threads = d * (2 * h + dv) >= 65536 ? thread_budget() : 1;
   parallel_blocks(3, threads, [&](std::size_t begin, std::size_t end) {
     for (std::size_t m = begin; m < end; ++m) draw(m);
   });
