@@ -36,8 +36,9 @@ namespace detail {
 // is an exact 106-bit integer times a power of two. They are summed exactly in a fixed-point
 // accumulator of 64-bit limbs spanning the data's exponent range, and the sum is rounded once to
 // Real: every entry of A B is then correctly rounded, i.e. at least as accurate as the generic
-// loop (which rounds after every operation). Returns false, having written nothing, when some
-// entry is not a double or the exponent range needs too many limbs.
+// loop (which rounds after every operation). Rows of the result are split over the thread
+// budget. Returns false, having written nothing, when some entry is not a double or the exponent
+// range needs too many limbs.
 struct split_matrix {
   std::vector<std::uint64_t> mag;  // |m| per entry, rows × k, row-major
   std::vector<int> exp;            // e per entry
@@ -112,26 +113,29 @@ bool exact_double_gemm(bool ta, bool tb, const Real& alpha, const matrix<Real>& 
   const int top = sa.emax + sb.emax - base + 106 + 64;  // + 64 bits of headroom for k terms
   const std::size_t limbs = static_cast<std::size_t>(top / 64 + 3);
   if (sa.any && sb.any && limbs > 96) return false;
-  std::vector<std::uint64_t> pos(limbs), neg(limbs);
-  for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t j = 0; j < n; ++j) {
-      Real dotv(0);
-      if (sa.any && sb.any) {
-        std::fill(pos.begin(), pos.end(), 0);
-        std::fill(neg.begin(), neg.end(), 0);
-        const std::size_t ra = i * k, rb = j * k;
-        for (std::size_t p = 0; p < k; ++p) {
-          const std::uint64_t ma = sa.mag[ra + p], mb = sb.mag[rb + p];
-          if (!ma || !mb) continue;
-          const auto prod = static_cast<unsigned __int128>(ma) * mb;
-          const int shift = sa.exp[ra + p] + sb.exp[rb + p] - base;
-          add_shifted(sa.neg[ra + p] != sb.neg[rb + p] ? neg.data() : pos.data(), limbs, prod, shift);
+  const double work = double(m) * n * k;
+  parallel_blocks(m, work < 1e5 ? 1 : thread_budget(), [&](std::size_t i0, std::size_t i1) {
+    std::vector<std::uint64_t> pos(limbs), neg(limbs);
+    for (std::size_t i = i0; i < i1; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        Real dotv(0);
+        if (sa.any && sb.any) {
+          std::fill(pos.begin(), pos.end(), 0);
+          std::fill(neg.begin(), neg.end(), 0);
+          const std::size_t ra = i * k, rb = j * k;
+          for (std::size_t p = 0; p < k; ++p) {
+            const std::uint64_t ma = sa.mag[ra + p], mb = sb.mag[rb + p];
+            if (!ma || !mb) continue;
+            const auto prod = static_cast<unsigned __int128>(ma) * mb;
+            const int shift = sa.exp[ra + p] + sb.exp[rb + p] - base;
+            add_shifted(sa.neg[ra + p] != sb.neg[rb + p] ? neg.data() : pos.data(), limbs, prod, shift);
+          }
+          dotv = from_limbs<Real>(pos, neg, base);
         }
-        dotv = from_limbs<Real>(pos, neg, base);
+        Real& cij = c.data()[i * n + j];
+        cij = beta == Real(0) ? alpha * dotv : alpha * dotv + beta * cij;
       }
-      Real& cij = c.data()[i * n + j];
-      cij = beta == Real(0) ? alpha * dotv : alpha * dotv + beta * cij;
-    }
+  });
   return true;
 }
 }  // namespace detail
