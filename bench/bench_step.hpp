@@ -26,8 +26,9 @@ std::string skip_reason(const std::string& engine, const std::string& size) {
   return {};
 }
 
-// Setup benchmarks that take under ~10 s (mp50 dense evaluates the test set with a generic
-// U_test W product: a minute at dynamics; long double theory-large builds ~1 GB of tokens).
+// Setup benchmarks that take under ~10 s (mp50 dense evaluates the test set with a U_test W
+// product on limbs, since W w_O is not double data: about a minute at dynamics; long double
+// theory-large builds ~1 GB of tokens).
 template <real_scalar Real>
 bool setup_is_cheap(const std::string& engine, const std::string& size) {
   if constexpr (std::same_as<Real, mp50>) return engine == "span" && size != "fig1";

@@ -17,6 +17,7 @@
 #include <xtensor/xview.hpp>
 
 #include <algorithm>
+#include <vector>
 
 namespace bovit {
 namespace {
@@ -34,13 +35,13 @@ void require(const test::comparison& c) {
 // rounding both engines inherit. W is the larger of the current and the initial column, because
 // W⁽ᵗ⁾ = W⁽⁰⁾ + the summed steps and those can cancel W⁽⁰⁾.
 matrix<double> projection_scale(const matrix<double>& U, const matrix<double>& W, const matrix<double>& W0) {
+  std::vector<double> w(W.shape(1));
+  for (std::size_t c = 0; c < w.size(); ++c)
+    w[c] = std::max(xt::norm_l2(xt::view(W, xt::all(), c))(), xt::norm_l2(xt::view(W0, xt::all(), c))());
   matrix<double> s = matrix<double>::from_shape({U.shape(0), W.shape(1)});
   for (std::size_t t = 0; t < U.shape(0); ++t) {
     const double x = xt::norm_l2(xt::view(U, t, xt::all()))();
-    for (std::size_t c = 0; c < W.shape(1); ++c) {
-      const double w = std::max(xt::norm_l2(xt::view(W, xt::all(), c))(), xt::norm_l2(xt::view(W0, xt::all(), c))());
-      s(t, c) = x * w;
-    }
+    for (std::size_t c = 0; c < w.size(); ++c) s(t, c) = x * w[c];
   }
   return s;
 }

@@ -149,12 +149,6 @@ class limb_window {
     b.sign() = neg;
   }
 
-  mp50 round() const {
-    mp50 out;
-    round_into(out);
-    return out;
-  }
-
  private:
   static void multiply(const std::uint64_t* a, const std::uint64_t* b, std::uint64_t* p) {
     std::fill(p, p + 6, 0);
@@ -211,9 +205,9 @@ inline std::vector<limb_number>& limb_buffer(int which, std::size_t size) {
 }
 
 // Unpacks n values; false if one is not finite.
-inline bool unpack_all(const mp50* x, std::size_t n, std::size_t stride, limb_number* out) {
+inline bool unpack_all(const mp50* x, std::size_t n, limb_number* out) {
   for (std::size_t i = 0; i < n; ++i)
-    if (!unpack(x[i * stride], out[i])) return false;
+    if (!unpack(x[i], out[i])) return false;
   return true;
 }
 
@@ -252,9 +246,9 @@ inline bool limb_dot_table(const mp50* const* q, std::size_t m, const mp50* cons
                            std::size_t n, mp50* Z) {
   limb_number *uq = limb_buffer(0, m * n).data(), *uk = limb_buffer(1, n_k * n).data();
   for (std::size_t l = 0; l < m; ++l)
-    if (!unpack_all(q[l], n, 1, &uq[l * n])) return false;
+    if (!unpack_all(q[l], n, &uq[l * n])) return false;
   for (std::size_t i = 0; i < n_k; ++i)
-    if (!unpack_all(k[i], n, 1, &uk[i * n])) return false;
+    if (!unpack_all(k[i], n, &uk[i * n])) return false;
   limb_parallel_for(m * n_k, double(m) * n_k * (n + 2), [&](std::size_t t0, std::size_t t1) {
     for (std::size_t t = t0; t < t1; ++t) limb_dot(&uq[t / n_k * n], &uk[t % n_k * n], n, nullptr, Z[t]);
   });
@@ -267,12 +261,12 @@ inline bool limb_gemm_rows(const mp50* A, std::size_t m, std::size_t k, const mp
                            mp50* const* C) {
   limb_number *ua = limb_buffer(0, m * k).data(), *ubt = limb_buffer(1, n * k).data(),
               *uc = limb_buffer(2, m * n).data();
-  if (!unpack_all(A, m * k, 1, ua)) return false;
+  if (!unpack_all(A, m * k, ua)) return false;
   for (std::size_t p = 0; p < k; ++p)
     for (std::size_t j = 0; j < n; ++j)
       if (!unpack(B[p][j], ubt[j * k + p])) return false;
   for (std::size_t r = 0; r < m; ++r)
-    if (!unpack_all(C[r], n, 1, &uc[r * n])) return false;
+    if (!unpack_all(C[r], n, &uc[r * n])) return false;
   limb_parallel_for(n, double(m) * n * (k + 3), [&](std::size_t j0, std::size_t j1) {
     for (std::size_t r = 0; r < m; ++r)
       for (std::size_t j = j0; j < j1; ++j) limb_dot(&ua[r * k], &ubt[j * k], k, &uc[r * n + j], C[r][j]);
@@ -285,7 +279,7 @@ inline bool limb_axpy(std::size_t n, const mp50& alpha, const mp50* x, mp50* y) 
   limb_number ua;
   if (!unpack(alpha, ua)) return false;
   limb_number *ux = limb_buffer(0, n).data(), *uy = limb_buffer(1, n).data();
-  if (!unpack_all(x, n, 1, ux) || !unpack_all(y, n, 1, uy)) return false;
+  if (!unpack_all(x, n, ux) || !unpack_all(y, n, uy)) return false;
   limb_parallel_for(n, 4.0 * n, [&](std::size_t i0, std::size_t i1) {
     for (std::size_t i = i0; i < i1; ++i) limb_dot(&ua, &ux[i], 1, &uy[i], y[i]);
   });
